@@ -1,0 +1,1 @@
+"""The catalogue: what is sold, where it comes from, and how it is found."""

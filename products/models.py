@@ -1,0 +1,187 @@
+"""Catalogue models: Region, Category, Shop, Product, Variant, ProductImage."""
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+from shop.models_base import Bilingual, Timestamped
+
+
+class Region(Bilingual, Timestamped, db.Model):
+    """A place whose products the market shows: a county of the programme or a partner country."""
+
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    province_zh: Mapped[str] = mapped_column(String(100), default="")
+    province_en: Mapped[str] = mapped_column(String(100), default="")
+    story_zh: Mapped[str] = mapped_column(Text, default="")
+    story_en: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    #: Display order on the home page, smallest first.
+    position: Mapped[int] = mapped_column(default=0)
+    #: Partner countries of later programme stops: shown, but with no products yet.
+    coming_soon: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<Region {self.slug}>"
+
+
+class Category(Bilingual, Timestamped, db.Model):
+    """A kind of product (fresh fruit, grains, crafts...) across regions."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class ShopKind:
+    """Exhibitor shops sell publicly; practice shops belong to trainees and never show publicly."""
+
+    EXHIBITOR = "exhibitor"
+    PRACTICE = "practice"
+    ALL = (EXHIBITOR, PRACTICE)
+
+
+class Shop(Bilingual, Timestamped, db.Model):
+    """A seller's shop: an exhibitor's real one or a trainee's practice one."""
+
+    __tablename__ = "shop"
+    __table_args__ = (CheckConstraint("kind IN ('exhibitor', 'practice')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    story_zh: Mapped[str] = mapped_column(Text, default="")
+    story_en: Mapped[str] = mapped_column(Text, default="")
+    #: Content-addressed key of the logo in the image store, if one was uploaded.
+    logo_key: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20), default=ShopKind.EXHIBITOR)
+
+    region: Mapped["Region"] = relationship()
+    products: Mapped[list["Product"]] = relationship(back_populates="shop")
+
+    @property
+    def is_practice(self) -> bool:
+        """True for a trainee's practice shop."""
+        return self.kind == ShopKind.PRACTICE
+
+    def __repr__(self) -> str:
+        return f"<Shop {self.slug}>"
+
+
+class ProductStatus:
+    """Where a listing is in its life."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+    ALL = (DRAFT, PUBLISHED, ARCHIVED)
+
+
+class Product(Bilingual, Timestamped, db.Model):
+    """A listing: one thing a shop sells, in one or more variants."""
+
+    __tablename__ = "product"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+        Index("ix_product_region_status", "region_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    #: URL words after the id; a request with other words is redirected to these.
+    slug: Mapped[str] = mapped_column(String(120))
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(120), default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    #: Comma-separated search words the seller adds (e.g. "地理标志,gift").
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default=ProductStatus.DRAFT)
+    #: Chosen by an organizer for the region's section of the exhibition page.
+    featured: Mapped[bool] = mapped_column(default=False)
+    #: Order among the region's featured products, smallest first.
+    featured_position: Mapped[int] = mapped_column(default=0)
+
+    shop: Mapped["Shop"] = relationship(back_populates="products")
+    region: Mapped["Region"] = relationship()
+    category: Mapped["Category | None"] = relationship()
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="product", order_by="Variant.position", cascade="all, delete-orphan"
+    )
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tag_list(self) -> list[str]:
+        """The seller's tags as a list, blanks dropped."""
+        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.slug}>"
+
+
+class Variant(Bilingual, Timestamped, db.Model):
+    """One buyable spec of a product (\"5 jin box\") with its own price, stock and weight."""
+
+    __tablename__ = "variant"
+    __table_args__ = (
+        CheckConstraint("price_fen > 0", name="price_positive"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("weight_g >= 0", name="weight_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    #: The seller's stock-keeping code, unique across the market (CSV import matches on it).
+    sku: Mapped[str | None] = mapped_column(String(64), unique=True)
+    spec_zh: Mapped[str] = mapped_column(String(80))
+    spec_en: Mapped[str] = mapped_column(String(80), default="")
+    price_fen: Mapped[int]
+    stock: Mapped[int] = mapped_column(default=0)
+    weight_g: Mapped[int] = mapped_column(default=0)
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped["Product"] = relationship(back_populates="variants")
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.id} {self.sku or self.spec_zh}>"
+
+
+class ProductImage(Timestamped, db.Model):
+    """A product photo, stored once under its content hash in several WebP widths."""
+
+    __tablename__ = "product_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    #: Content hash naming the stored renditions (see products.images).
+    key: Mapped[str] = mapped_column(String(80))
+    #: Size of the largest stored rendition, for width/height attributes and srcset.
+    width: Mapped[int]
+    height: Mapped[int]
+    #: 0 is the cover.
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped["Product"] = relationship(back_populates="images")
+
+    def __repr__(self) -> str:
+        return f"<ProductImage {self.product_id}#{self.position} {self.key}>"

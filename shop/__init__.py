@@ -1,0 +1,79 @@
+"""Village Market (乡村集市): the application factory."""
+
+import os
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from shop.config import Config, instance_path
+from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI, error pages."""
+    config = dict(config or {})
+    folder = config.pop("INSTANCE_PATH", None) or instance_path()
+    os.makedirs(folder, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=folder,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.update(Config(folder).as_dict())
+    app.config.update(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from shop import cli, errors, web
+
+    errors.register(app)
+    web.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from products.storage import LocalImageStore
+    from shop import web
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    limiter.init_app(app)
+    app.extensions["image_store"] = LocalImageStore(app.config["UPLOAD_FOLDER"])
+    # Importing the models registers them with the metadata (for migrations and create_all).
+    import products.models  # noqa: F401
+    import shop.accounts.models  # noqa: F401
+    from shop.accounts import auth
+
+    auth.init_login(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from products.views import bp as catalogue
+    from shop.api import bp as api
+    from shop.web import bp as site
+
+    app.register_blueprint(site)
+    app.register_blueprint(catalogue)
+    app.register_blueprint(api)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """WAL so readers never wait for a writer; enforce foreign keys; wait rather than fail on locks."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,88 @@
+"""User accounts and their roles."""
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.extensions import db
+from shop.models_base import Timestamped
+
+
+class Role:
+    """What a person may do. One person can hold several roles."""
+
+    CUSTOMER = "customer"
+    TRAINEE = "trainee"
+    EXHIBITOR = "exhibitor"
+    TRAINER = "trainer"
+    ORGANIZER = "organizer"
+    ALL = (CUSTOMER, TRAINEE, EXHIBITOR, TRAINER, ORGANIZER)
+
+
+class User(UserMixin, Timestamped, db.Model):
+    """Someone who can log in."""
+
+    # "user" is reserved in PostgreSQL; a plain name avoids quoting it everywhere.
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased so log-in is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    role_rows: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> set[str]:
+        """The names of the roles this user holds."""
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds any of the given roles."""
+        return bool(self.roles.intersection(roles))
+
+    def add_role(self, role: str) -> None:
+        """Grant a role (no-op when already held)."""
+        if role not in Role.ALL:
+            raise ValueError(f"unknown role {role!r}")
+        if role not in self.roles:
+            self.role_rows.append(UserRole(role=role))
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of the password, never the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses log-in to deactivated accounts."""
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):
+    """One role held by one user."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('customer', 'trainee', 'exhibitor', 'trainer', 'organizer')", name="role"
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    user: Mapped["User"] = relationship(back_populates="role_rows")

@@ -1,0 +1,73 @@
+"""Configuration: safe embedded defaults; secrets and deployment choices only from the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+#: Where the database, uploads, search index and generated secret live unless INSTANCE_PATH says otherwise.
+DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+
+def instance_path() -> str:
+    """The instance folder chosen by INSTANCE_PATH, else ./instance next to the code."""
+    return str(Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve())
+
+
+def load_or_create_secret_key(folder: str) -> str:
+    """Return a random key kept in the instance folder, creating it once (never a key in the source)."""
+    path = Path(folder) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two gunicorn workers starting together must end up with the same key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    """Defaults for one laptop: SQLite, local files, sandbox payments. Override by environment."""
+
+    def __init__(self, folder: str):
+        env = os.environ.get
+        self.SECRET_KEY = env("SECRET_KEY") or load_or_create_secret_key(folder)
+        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(folder, "village-market.db")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.UPLOAD_FOLDER = env("UPLOAD_FOLDER") or os.path.join(folder, "uploads")
+        self.SEARCH_INDEX_PATH = env("SEARCH_INDEX_PATH") or os.path.join(folder, "search-index")
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+        #: Images above this many bytes are refused with a 413 before Pillow sees them.
+        self.MAX_IMAGE_BYTES = 15 * 1024 * 1024
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
+        self.LANGUAGES = ("zh", "en")
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.PAYMENT_GATEWAY = "stripe" if env("STRIPE_SECRET_KEY") else "sandbox"
+        self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+        self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_PAYMENT_METHODS = (env("STRIPE_PAYMENT_METHODS") or "card").split(",")
+        self.MAIL_URL = env("MAIL_URL")
+        self.PREFERRED_URL_SCHEME = env("PREFERRED_URL_SCHEME") or "http"
+        #: Public site address used in sitemaps, canonical links and QR codes when set.
+        self.SITE_URL = (env("SITE_URL") or "").rstrip("/")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PREFERRED_URL_SCHEME == "https"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = (
+            None  # the token lives as long as the session: rural users are slow
+        )
+        self.SEED_DATA_PATH = str(Path(__file__).resolve().parent.parent / "seed_data")
+
+    def as_dict(self) -> dict:
+        """The settings as a mapping for app.config.update()."""
+        return {key: value for key, value in vars(self).items() if key.isupper()}

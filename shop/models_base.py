@@ -1,0 +1,40 @@
+"""Pieces every model shares: UTC timestamps and bilingual fields."""
+
+from datetime import UTC, datetime
+
+from flask_babel import get_locale
+from sqlalchemy import DateTime
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def current_language() -> str:
+    """'zh' or 'en' for the request being served ('zh' outside a request)."""
+    try:
+        locale = get_locale()
+    except (RuntimeError, KeyError):
+        return "zh"
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+class Timestamped:
+    """created_at / updated_at columns kept in UTC."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Bilingual:
+    """Read `<field>_zh` / `<field>_en` in the visitor's language, falling back to the other one."""
+
+    def localized(self, field: str, language: str | None = None) -> str:
+        """The field in the given (or current) language, else in the other language."""
+        language = language or current_language()
+        other = "en" if language == "zh" else "zh"
+        return getattr(self, f"{field}_{language}") or getattr(self, f"{field}_{other}") or ""

@@ -1,0 +1,153 @@
+"""Load the demo catalogue from seed_data/ (TOML files). Running it twice changes nothing."""
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from products.images import process_image, rendition_name, rendition_widths
+from products.models import Category, Product, ProductImage, ProductStatus, Region, Shop, Variant
+from products.storage import image_store
+from shop.accounts.models import User
+from shop.extensions import db
+from shop.money import parse_money
+
+
+@dataclass
+class SeedReport:
+    """What one seed run added, by kind."""
+
+    added: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        """Note one added row of a kind."""
+        self.added[kind] = self.added.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was added."""
+        return bool(self.added)
+
+    def summary(self) -> str:
+        """'3 regions, 12 products' or a plain 'nothing to do'."""
+        if not self.changed:
+            return "Demo catalogue already seeded; nothing changed."
+        return "Seeded: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.added.items()))
+
+
+def _load(path: Path) -> dict:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def seed(folder: str, max_image_bytes: int) -> SeedReport:
+    """Add whatever part of the demo catalogue is missing. Flushes; the caller commits."""
+    root = Path(folder)
+    report = SeedReport()
+    regions = {region.slug: region for region in db.session.scalars(select(Region))}
+    for row in _load(root / "regions.toml")["region"]:
+        if row["slug"] not in regions:
+            regions[row["slug"]] = Region(**row)
+            db.session.add(regions[row["slug"]])
+            report.count("regions")
+    categories = {category.slug: category for category in db.session.scalars(select(Category))}
+    for row in _load(root / "categories.toml")["category"]:
+        if row["slug"] not in categories:
+            categories[row["slug"]] = Category(**row)
+            db.session.add(categories[row["slug"]])
+            report.count("categories")
+    users = {user.email: user for user in db.session.scalars(select(User))}
+    for row in _load(root / "accounts.toml")["account"]:
+        if row["email"] not in users:
+            user = User(
+                email=row["email"], display_name=row["display_name"], language=row["language"]
+            )
+            user.set_password(row["password"])
+            for role in row["roles"]:
+                user.add_role(role)
+            users[row["email"]] = user
+            db.session.add(user)
+            report.count("accounts")
+    db.session.flush()
+    for path in sorted((root / "shops").glob("*.toml")):
+        _seed_shop(_load(path), root, regions, categories, users, report, max_image_bytes)
+    db.session.flush()
+    return report
+
+
+def _seed_shop(data, root, regions, categories, users, report, max_image_bytes) -> None:
+    spec = data["shop"]
+    shop = db.session.scalar(select(Shop).where(Shop.slug == spec["slug"]))
+    if shop is None:
+        shop = Shop(
+            slug=spec["slug"],
+            name_zh=spec["name_zh"],
+            name_en=spec["name_en"],
+            story_zh=spec["story_zh"],
+            story_en=spec["story_en"],
+            region=regions[spec["region"]],
+            owner_id=users[spec["owner"]].id,
+            kind="exhibitor",
+        )
+        db.session.add(shop)
+        db.session.flush()
+        report.count("shops")
+    existing = {product.slug for product in shop.products}
+    for row in data.get("product", []):
+        if row["key"] in existing:
+            _restore_picture_files(shop, row["key"], root, max_image_bytes, report)
+            continue
+        product = Product(
+            shop=shop,
+            region=shop.region,
+            category=categories[row["category"]],
+            slug=row["key"],
+            title_zh=row["title_zh"],
+            title_en=row["title_en"],
+            description_zh=row["description_zh"],
+            description_en=row["description_en"],
+            tags=",".join(row.get("tags", [])),
+            status=ProductStatus.PUBLISHED,
+            featured=bool(row.get("featured")),
+            featured_position=row.get("featured_position", 0),
+        )
+        for position, variant in enumerate(row["variant"]):
+            product.variants.append(
+                Variant(
+                    sku=variant["sku"],
+                    spec_zh=variant["spec_zh"],
+                    spec_en=variant["spec_en"],
+                    price_fen=parse_money(variant["price"]),
+                    stock=variant["stock"],
+                    weight_g=variant["weight_g"],
+                    position=position,
+                )
+            )
+        processed = _store_picture(root / "pictures" / f"{row['key']}.webp", max_image_bytes)
+        product.images.append(
+            ProductImage(
+                key=processed.key, width=processed.width, height=processed.height, position=0
+            )
+        )
+        db.session.add(product)
+        report.count("products")
+
+
+def _store_picture(path: Path, max_image_bytes: int):
+    processed = process_image(path.read_bytes(), max_image_bytes)
+    store = image_store()
+    for name, data in processed.files.items():
+        store.save(name, data)
+    return processed
+
+
+def _restore_picture_files(shop, key, root, max_image_bytes, report) -> None:
+    """Re-create image files lost from the store (e.g. a wiped uploads folder)."""
+    product = next(product for product in shop.products if product.slug == key)
+    store = image_store()
+    for image in product.images:
+        names = [rendition_name(image.key, width) for width in rendition_widths(image.width)]
+        if not all(store.exists(name) for name in names):
+            _store_picture(root / "pictures" / f"{key}.webp", max_image_bytes)
+            report.count("restored pictures")

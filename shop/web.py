@@ -1,0 +1,137 @@
+"""Site-wide plumbing: language choice, security headers, template helpers, health check."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import text
+
+from shop.extensions import db
+from shop.money import format_fen
+
+bp = Blueprint("site", __name__)
+
+LANGUAGE_COOKIE = "lang"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def select_locale() -> str:
+    """The visitor's language: ?lang=, then their saved choice, then Accept-Language, else Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if choice in languages:
+            return choice
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A same-site path to go back to; anything pointing elsewhere becomes the fallback."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str):
+    """Remember the chosen language in a cookie (and on the account) and go back."""
+    if code not in current_app.config["LANGUAGES"]:
+        code = current_app.config["BABEL_DEFAULT_LOCALE"]
+    response = redirect(safe_next(request.args.get("next")))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=ONE_YEAR,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    if current_user.is_authenticated and current_user.language != code:
+        current_user.language = code
+        db.session.commit()
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the app and its database answer; 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+def language_url(code: str) -> str:
+    """The link that switches to a language and comes back to this page."""
+    return url_for("site.switch_language", code=code, next=request.full_path.rstrip("?"))
+
+
+def alternate_url(code: str) -> str:
+    """This page's address in one language (for hreflang and canonical links)."""
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    args["lang"] = code
+    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
+
+
+def content_security_policy() -> str:
+    """Only our own scripts and styles; no inline script; never framed."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "script-src 'self'",
+            "style-src 'self'",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'"
+            + (
+                " https://checkout.stripe.com"
+                if current_app.config.get("STRIPE_SECRET_KEY")
+                else ""
+            ),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def add_security_headers(response):
+    """Security headers on every response."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure or current_app.config["PREFERRED_URL_SCHEME"] == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if response.mimetype == "text/html":
+        # Pages depend on the language and the visitor; shared caches must keep them apart.
+        response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the template helpers and the after-request hooks."""
+    app.after_request(add_security_headers)
+    app.add_template_filter(format_fen, "money")
+
+    @app.context_processor
+    def inject_language():
+        language = str(get_locale() or "zh")
+        return {
+            "current_language": "en" if language.startswith("en") else "zh",
+            "language_url": language_url,
+            "alternate_url": alternate_url,
+        }

@@ -1,0 +1,251 @@
+"""Fixtures: a fresh app and database per test (SQLite, or PostgreSQL when asked), builders."""
+
+import os
+import re
+import shutil
+from itertools import count
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert, select, text
+
+from shop import create_app
+from shop.extensions import db
+
+#: `make test` runs the suite a second time with VM_TEST_DATABASE=postgresql and TEST_DATABASE_URL.
+BACKEND = os.environ.get("VM_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+if BACKEND == "postgresql" and not POSTGRES_URL:
+    raise RuntimeError("VM_TEST_DATABASE=postgresql needs TEST_DATABASE_URL")
+
+
+def database_url(folder: Path) -> str:
+    """The database a test's app uses: a new SQLite file, or the PostgreSQL test database."""
+    if BACKEND == "postgresql":
+        return POSTGRES_URL
+    return f"sqlite:///{folder / 'test.db'}"
+
+
+def build_app(folder: Path, **overrides):
+    """An app whose instance folder (uploads, index, secret) lives in `folder`."""
+    config = {
+        "INSTANCE_PATH": str(folder),
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url(folder),
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        "SEARCH_INDEX_PATH": str(folder / "search-index"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def reset_database() -> None:
+    """Empty schema matching the models: created on SQLite, truncated on PostgreSQL."""
+    if BACKEND == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+    else:
+        db.create_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """On PostgreSQL, create the schema once per run (tests then truncate)."""
+    if BACKEND != "postgresql":
+        return
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+        db.metadata.create_all(connection)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, postgres_schema):
+    """A fresh app with an empty database."""
+    app = build_app(tmp_path / "instance")
+    with app.app_context():
+        reset_database()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def seed_snapshot(tmp_path_factory, postgres_schema):
+    """Seed the demo catalogue once per run; keep its rows, image files and search index."""
+    folder = tmp_path_factory.mktemp("seeded") / "instance"
+    app = build_app(folder)
+    with app.app_context():
+        reset_database()
+        result = app.test_cli_runner().invoke(args=["seed"])
+        assert result.exit_code == 0, result.output
+        rows = {
+            table.name: [dict(row._mapping) for row in db.session.execute(select(table))]
+            for table in db.metadata.sorted_tables
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return {"rows": rows, "uploads": folder / "uploads", "index": folder / "search-index"}
+
+
+@pytest.fixture
+def seeded(app, seed_snapshot):
+    """The app with the demo catalogue loaded (rows, pictures and search index restored)."""
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            rows = seed_snapshot["rows"][table.name]
+            if rows:
+                db.session.execute(insert(table), rows)
+        if BACKEND == "postgresql":
+            for table in db.metadata.sorted_tables:
+                if "id" in table.c and seed_snapshot["rows"][table.name]:
+                    db.session.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                            f'(SELECT max(id) FROM "{table.name}"))'
+                        )
+                    )
+        db.session.commit()
+    shutil.copytree(seed_snapshot["uploads"], app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
+    shutil.copytree(seed_snapshot["index"], app.config["SEARCH_INDEX_PATH"], dirs_exist_ok=True)
+    return app
+
+
+_numbers = count(1)
+
+
+def _saved(app, obj):
+    """Commit obj in its own app context and return it detached, with its columns loaded.
+
+    Tests then read the database through requests or fresh queries, as the app does, instead
+    of sharing a session with the code under test.
+    """
+    with app.app_context():
+        db.session.add(obj)
+        db.session.commit()
+        db.session.refresh(obj)
+        db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_user(app):
+    """Builder: a user with roles (password 'correct horse battery')."""
+    from shop.accounts.models import User
+
+    def make(*roles: str, email: str | None = None, language: str = "zh") -> User:
+        number = next(_numbers)
+        user = User(
+            email=email or f"user{number}@example.test",
+            display_name=f"User {number}",
+            language=language,
+        )
+        user.set_password("correct horse battery")
+        for role in roles or ("customer",):
+            user.add_role(role)
+        return _saved(app, user)
+
+    return make
+
+
+@pytest.fixture
+def make_region(app):
+    """Builder: a region."""
+    from products.models import Region
+
+    def make(**fields) -> Region:
+        number = next(_numbers)
+        values = {
+            "slug": f"region-{number}",
+            "name_zh": f"地区{number}",
+            "name_en": f"Region {number}",
+            "latitude": 30.0,
+            "longitude": 110.0,
+            "position": number,
+        }
+        values.update(fields)
+        return _saved(app, Region(**values))
+
+    return make
+
+
+@pytest.fixture
+def make_shop(app, make_user, make_region):
+    """Builder: a shop (exhibitor by default) with an owner and a region."""
+    from products.models import Shop
+
+    def make(owner=None, region=None, kind: str = "exhibitor", **fields) -> Shop:
+        number = next(_numbers)
+        owner = owner or make_user("trainee" if kind == "practice" else "exhibitor")
+        values = {
+            "slug": f"shop-{number}",
+            "name_zh": f"店铺{number}",
+            "name_en": f"Shop {number}",
+            "owner_id": owner.id,
+            "region_id": (region or make_region()).id,
+            "kind": kind,
+        }
+        values.update(fields)
+        return _saved(app, Shop(**values))
+
+    return make
+
+
+@pytest.fixture
+def make_product(app, make_shop):
+    """Builder: a published product with one variant (¥39.90, 10 in stock)."""
+    from products.models import Product, Variant
+
+    def make(shop=None, price_fen: int = 3990, stock: int = 10, **fields) -> Product:
+        number = next(_numbers)
+        shop = shop or make_shop()
+        values = {
+            "shop_id": shop.id,
+            "region_id": shop.region_id,
+            "slug": f"product-{number}",
+            "title_zh": f"测试商品{number}",
+            "title_en": f"Test product {number}",
+            "status": "published",
+        }
+        values.update(fields)
+        product = Product(**values)
+        product.variants.append(
+            Variant(
+                sku=f"SKU-{number}",
+                spec_zh="一箱",
+                spec_en="one box",
+                price_fen=price_fen,
+                stock=stock,
+            )
+        )
+        return _saved(app, product)
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "the page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,54 @@
+"""Embedded defaults, secrets from the environment, SQLite tuned, PostgreSQL by URL."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from products.models import Shop
+from shop import create_app
+from shop.extensions import db
+
+
+def test_a_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert len(first) == 64 and first == second
+    assert (tmp_path / "secret_key").read_text().strip() == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_secret_key_comes_from_the_environment_when_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_database_url_selects_the_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://user@db.example:5432/market")
+    app = create_app()
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://user@db.example:5432/market"
+    )
+
+
+def test_default_payments_are_the_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    assert create_app().config["PAYMENT_GATEWAY"] == "sandbox"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        db.create_all()
+        # A shop pointing at a missing owner and region is refused by the database itself.
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            db.session.add(Shop(owner_id=999, region_id=999, slug="s", name_zh="店"))
+            db.session.commit()
