@@ -58,7 +58,10 @@ class Shop(Bilingual, Timestamped, db.Model):
     """A seller's shop: an exhibitor's real one or a trainee's practice one."""
 
     __tablename__ = "shop"
-    __table_args__ = (CheckConstraint("kind IN ('exhibitor', 'practice')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('exhibitor', 'practice')", name="kind"),
+        CheckConstraint("shipping_fee_fen >= 0", name="shipping_fee_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -71,6 +74,14 @@ class Shop(Bilingual, Timestamped, db.Model):
     #: Content-addressed key of the logo in the image store, if one was uploaded.
     logo_key: Mapped[str | None] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(20), default=ShopKind.EXHIBITOR)
+    #: Shown to visitors masked (138****5678); buyers of an order see it whole.
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    #: Flat shipping fee per order, in fen.
+    shipping_fee_fen: Mapped[int] = mapped_column(default=0)
+    #: Orders at or above this many fen ship free; None means never free.
+    free_shipping_over_fen: Mapped[int | None]
+    #: Comma-separated province names (Chinese) this shop does not ship to.
+    no_shipping_regions: Mapped[str] = mapped_column(Text, default="")
 
     region: Mapped["Region"] = relationship()
     products: Mapped[list["Product"]] = relationship(back_populates="shop")
@@ -119,6 +130,8 @@ class Product(Bilingual, Timestamped, db.Model):
     featured: Mapped[bool] = mapped_column(default=False)
     #: Order among the region's featured products, smallest first.
     featured_position: Mapped[int] = mapped_column(default=0)
+    #: Why an organizer unpublished this listing; shown to the seller, cleared on republishing.
+    moderation_note: Mapped[str] = mapped_column(Text, default="")
 
     shop: Mapped["Shop"] = relationship(back_populates="products")
     region: Mapped["Region"] = relationship()

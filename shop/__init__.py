@@ -50,8 +50,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["image_store"] = LocalImageStore(app.config["UPLOAD_FOLDER"])
     # Importing the models registers them with the metadata (for migrations and create_all).
-    import products.models  # noqa: F401
-    import shop.accounts.models  # noqa: F401
+    import shop.models  # noqa: F401
     from shop.accounts import auth
 
     auth.init_login(app)

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
@@ -19,6 +19,9 @@ ONE_YEAR = 365 * 24 * 3600
 def select_locale() -> str:
     """The visitor's language: ?lang=, then their saved choice, then Accept-Language, else Chinese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Command-line tasks speak English (their messages are for operators).
+        return "en"
     for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if choice in languages:
             return choice

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
+import shop.models  # noqa: F401  (every table, before the schema is created)
 from shop import create_app
 from shop.extensions import db
 
@@ -249,3 +250,21 @@ def csrf_token(html: str) -> str:
     )
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+@pytest.fixture
+def login_as(app):
+    """A test client whose session already belongs to `user` (Flask-Login's own test client).
+
+    For tests about what a role may do; the log-in form itself is tested in test_accounts.py.
+    """
+    from flask_login import FlaskLoginClient
+
+    def make(user):
+        app.test_client_class = FlaskLoginClient
+        try:
+            return app.test_client(user=user)
+        finally:
+            app.test_client_class = None
+
+    return make

@@ -1,7 +1,9 @@
 """User accounts and their roles."""
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -86,3 +88,42 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     user: Mapped["User"] = relationship(back_populates="role_rows")
+
+
+class OutboxMessage(Timestamped, db.Model):
+    """A message to a person (reset link, order notice), kept even when no mail server is set up.
+
+    Organizers can read the outbox; with MAIL_URL configured a sender also mails it.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_email: Mapped[str] = mapped_column(String(254), index=True)
+    #: What the message is about: password_reset, order_placed, order_paid, order_shipped...
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: When a mail server accepted it; None while only in the outbox.
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.kind} to {self.to_email}>"
+
+
+class PasswordResetToken(Timestamped, db.Model):
+    """A one-time, expiring password-reset link. Only a hash of the token is stored."""
+
+    __tablename__ = "password_reset_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Set when the link is used; a used link never works again.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped["User"] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetToken user={self.user_id}>"
