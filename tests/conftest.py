@@ -262,11 +262,13 @@ def login_as(app):
 
     def make(user):
         client = app.test_client()
+        # "strong" session protection checks this fingerprint of the address and browser.
+        with app.test_request_context(environ_base=client.environ_base):
+            fingerprint = login_manager._session_identifier_generator()
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
-            # "strong" session protection checks this fingerprint of address and browser.
-            session["_id"] = login_manager._session_identifier_generator()
+            session["_id"] = fingerprint
         return client
 
     return make
