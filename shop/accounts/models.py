@@ -1,8 +1,8 @@
 """User accounts and their roles."""
 
-from flask_login import UserMixin
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
