@@ -76,6 +76,12 @@ def pinyin_text(text: str) -> str:
     return " ".join(syllables + joined + initials + [whole, "".join(initials)]).lower()
 
 
+def romanize(text: str) -> str:
+    """Chinese as pinyin words, other text kept: '砀山 Pears' -> 'dangshan pears' (for URL slugs)."""
+    words = [word.strip() for word in rjieba.cut(text) if word.strip()]
+    return " ".join("".join(lazy_pinyin(word)) for word in words).lower()
+
+
 SCHEMA = Schema(
     id=ID(stored=True, unique=True),
     title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=3.0),
