@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run test install install-dev translations browser lint bench-deps clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); bash scripts/ensure-venv.sh && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when the pinned requirements change.
@@ -32,7 +32,7 @@ translations: install
 
 run: translations
 	$(FLASK) db upgrade
-	$(FLASK) seed
+	$(FLASK) seed --if-empty
 	$(FLASK) ensure-index
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

@@ -18,11 +18,20 @@ def register(app: Flask) -> None:
     """Attach the commands to `flask --app wsgi ...`."""
 
     @app.cli.command("seed")
-    def seed_command():
+    @click.option(
+        "--if-empty",
+        is_flag=True,
+        help="Only seed a database that has no regions yet (what `make run` does at start).",
+    )
+    def seed_command(if_empty):
         """Load the demo catalogue (idempotent: a second run changes nothing)."""
         from products import search
+        from products.models import Region
         from shop.seed import seed
 
+        if if_empty and db.session.scalar(select(Region.id).limit(1)) is not None:
+            click.echo("The database already has a catalogue; not seeding it again.")
+            return
         report = seed(current_app.config["SEED_DATA_PATH"], current_app.config["MAX_IMAGE_BYTES"])
         db.session.commit()
         if report.changed:

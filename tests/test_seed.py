@@ -99,3 +99,16 @@ def test_demo_accounts_can_log_in_with_the_listed_password(seeded):
         )
         assert organizer.check_password("demo-Organizer-2026")
         assert organizer.has_role("organizer")
+
+
+def test_seed_if_empty_leaves_an_existing_catalogue_alone(seeded):
+    with seeded.app_context():
+        product = db.session.scalar(select(Product).where(Product.slug == "lingshou-walnuts"))
+        db.session.delete(product)
+        db.session.commit()
+    result = seeded.test_cli_runner().invoke(args=["seed", "--if-empty"])
+    assert result.exit_code == 0
+    assert "not seeding it again" in result.output
+    with seeded.app_context():
+        # A seller's deletion survives a restart: `make run` does not bring the product back.
+        assert db.session.scalar(select(Product).where(Product.slug == "lingshou-walnuts")) is None
