@@ -45,18 +45,10 @@ def seed(folder: str, max_image_bytes: int) -> SeedReport:
     """Add whatever part of the demo catalogue is missing. Flushes; the caller commits."""
     root = Path(folder)
     report = SeedReport()
-    regions = {region.slug: region for region in db.session.scalars(select(Region))}
-    for row in _load(root / "regions.toml")["region"]:
-        if row["slug"] not in regions:
-            regions[row["slug"]] = Region(**row)
-            db.session.add(regions[row["slug"]])
-            report.count("regions")
-    categories = {category.slug: category for category in db.session.scalars(select(Category))}
-    for row in _load(root / "categories.toml")["category"]:
-        if row["slug"] not in categories:
-            categories[row["slug"]] = Category(**row)
-            db.session.add(categories[row["slug"]])
-            report.count("categories")
+    regions = _add_missing(Region, _load(root / "regions.toml")["region"], "regions", report)
+    categories = _add_missing(
+        Category, _load(root / "categories.toml")["category"], "categories", report
+    )
     users = {user.email: user for user in db.session.scalars(select(User))}
     for row in _load(root / "accounts.toml")["account"]:
         if row["email"] not in users:
@@ -74,6 +66,17 @@ def seed(folder: str, max_image_bytes: int) -> SeedReport:
         _seed_shop(_load(path), root, regions, categories, users, report, max_image_bytes)
     db.session.flush()
     return report
+
+
+def _add_missing(model, rows: list[dict], kind: str, report: SeedReport) -> dict:
+    """Add the rows whose slug is not in the table yet; return every row by slug."""
+    existing = {item.slug: item for item in db.session.scalars(select(model))}
+    for row in rows:
+        if row["slug"] not in existing:
+            existing[row["slug"]] = model(**row)
+            db.session.add(existing[row["slug"]])
+            report.count(kind)
+    return existing
 
 
 def _seed_shop(data, root, regions, categories, users, report, max_image_bytes) -> None:
