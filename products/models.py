@@ -198,3 +198,19 @@ class ProductImage(Timestamped, db.Model):
 
     def __repr__(self) -> str:
         return f"<ProductImage {self.product_id}#{self.position} {self.key}>"
+
+
+class CatalogueVersion(db.Model):
+    """One row whose number goes up in the same transaction as any change to the catalogue.
+
+    Cached pages are keyed by it: every worker reads this one cheap row per page view and
+    re-renders when it moved, so a change shows at once everywhere and views never write.
+    """
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<CatalogueVersion {self.version}>"

@@ -1,15 +1,23 @@
-"""Catalogue rules: what is public, price and availability, publishing."""
+"""Catalogue rules: what is public, price and availability, listings, publishing."""
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from products.models import Product, ProductStatus, Shop, ShopKind, Variant
+from products.models import Category, Product, ProductStatus, Region, Shop, ShopKind, Variant
 from shop.extensions import db
 
 #: At or below this many units a product page says "only N left".
 LOW_STOCK = 5
+#: Product cards per listing page, and the most an API client may ask for.
+PER_PAGE = 24
+MAX_PER_PAGE = 60
+#: Listing orders: the organizer's featured ones first, newest, cheapest, dearest.
+SORTS = ("featured", "newest", "price_asc", "price_desc")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,11 @@ def public_products() -> Select:
         .join(Product.shop)
         .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
         .options(
+            # Cards, pages, the API and the search index all show where a product comes from
+            # and who sells it: load those with the rows, never one query per product.
+            contains_eager(Product.shop),
+            joinedload(Product.region),
+            joinedload(Product.category),
             selectinload(Product.variants),
             selectinload(Product.images),
         )
@@ -62,11 +75,219 @@ def is_public(product: Product) -> bool:
 
 
 def publish(product: Product) -> None:
-    """Make a listing visible to buyers.
+    """Make a listing visible to buyers (an organizer's earlier unpublishing note is cleared).
 
     :raises ValueError: when the product has no variant to buy.
     """
     if not product.variants:
         raise ValueError("a product needs at least one variant")
     product.status = ProductStatus.PUBLISHED
+    product.moderation_note = ""
     db.session.flush()
+
+
+def unpublish(product: Product, reason: str) -> None:
+    """Take a listing off the public site with the reason its seller will read.
+
+    :raises ValueError: when no reason is given (the seller must learn what to fix).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("an unpublishing reason is required")
+    product.status = ProductStatus.DRAFT
+    product.moderation_note = reason
+    product.featured = False
+    db.session.flush()
+
+
+class BadParameter(ValueError):
+    """A listing parameter that cannot be used; `name` is the parameter, `message` says why."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """What a visitor asked a listing for, validated (hashable, so it can key a cache)."""
+
+    region: str | None = None
+    category: str | None = None
+    shop: str | None = None
+    sort: str = "featured"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+def _positive_int(args: Mapping[str, str], name: str, default: int, most: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise BadParameter(name, f"must be a whole number from 1 to {most}")
+    return int(raw)
+
+
+def parse_listing(args: Mapping[str, str], filters: tuple[str, ...] = ()) -> ListingQuery:
+    """Read sort, page, per_page and the named slug filters from request arguments.
+
+    :raises BadParameter: for an unknown sort, a page or per_page that is not a number in range,
+        or a filter that is not a slug.
+    """
+    sort = args.get("sort") or "featured"
+    if sort not in SORTS:
+        raise BadParameter("sort", "must be one of " + ", ".join(SORTS))
+    values = {}
+    for name in filters:
+        slug = args.get(name) or None
+        if slug is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", slug):
+            raise BadParameter(name, "is not a known slug")
+        values[name] = slug
+    return ListingQuery(
+        sort=sort,
+        page=_positive_int(args, "page", 1, 100_000),
+        per_page=_positive_int(args, "per_page", PER_PAGE, MAX_PER_PAGE),
+        **values,
+    )
+
+
+@dataclass
+class ProductPage:
+    """One page of a listing."""
+
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the listing has (at least one, even when empty)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _ordered(statement: Select, sort: str) -> Select:
+    if sort in ("price_asc", "price_desc"):
+        lowest = (
+            select(Variant.product_id, func.min(Variant.price_fen).label("price_fen"))
+            .group_by(Variant.product_id)
+            .subquery()
+        )
+        statement = statement.join(lowest, lowest.c.product_id == Product.id)
+        price = lowest.c.price_fen.asc() if sort == "price_asc" else lowest.c.price_fen.desc()
+        return statement.order_by(price, Product.id.desc())
+    if sort == "newest":
+        return statement.order_by(Product.created_at.desc(), Product.id.desc())
+    return statement.order_by(
+        Product.featured.desc(),
+        Product.featured_position,
+        Product.created_at.desc(),
+        Product.id.desc(),
+    )
+
+
+def list_products(
+    query: ListingQuery,
+    *,
+    region: Region | None = None,
+    category: Category | None = None,
+    shop: Shop | None = None,
+) -> ProductPage:
+    """One page of public products, optionally of one region, category and shop, in query.sort.
+
+    Two queries plus one per eager collection, whatever the page size (no query per card).
+    """
+    conditions = []
+    if region is not None:
+        conditions.append(Product.region_id == region.id)
+    if category is not None:
+        conditions.append(Product.category_id == category.id)
+    if shop is not None:
+        conditions.append(Product.shop_id == shop.id)
+    total = db.session.scalar(
+        select(func.count(Product.id))
+        .join(Product.shop)
+        .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
+        .where(*conditions)
+    )
+    statement = _ordered(public_products().where(*conditions), query.sort)
+    items = db.session.scalars(
+        statement.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ).all()
+    return ProductPage(
+        items=list(items), total=total or 0, page=query.page, per_page=query.per_page
+    )
+
+
+def regions() -> list[Region]:
+    """Every region in display order (exhibition regions and partner countries)."""
+    return list(db.session.scalars(select(Region).order_by(Region.position, Region.id)))
+
+
+def categories() -> list[Category]:
+    """Every category in display order."""
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+
+
+def region_by_slug(slug: str) -> Region | None:
+    """A region by its slug, or None."""
+    return db.session.scalar(select(Region).where(Region.slug == slug))
+
+
+def category_by_slug(slug: str) -> Category | None:
+    """A category by its slug, or None."""
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def public_shop(slug: str) -> Shop | None:
+    """An exhibitor shop by slug (practice shops are never public), with its region."""
+    return db.session.scalar(
+        select(Shop)
+        .where(Shop.slug == slug, Shop.kind == ShopKind.EXHIBITOR)
+        .options(joinedload(Shop.region))
+    )
+
+
+def public_product(product_id: int) -> Product | None:
+    """One public product with everything its page shows, in a constant number of queries."""
+    return db.session.scalars(public_products().where(Product.id == product_id)).one_or_none()
+
+
+def featured_by_region() -> dict[int, list[Product]]:
+    """Each region's featured public products in the organizer's order, keyed by region id."""
+    featured = db.session.scalars(
+        public_products()
+        .where(Product.featured.is_(True))
+        .order_by(Product.region_id, Product.featured_position, Product.id)
+    ).all()
+    by_region: dict[int, list[Product]] = {}
+    for product in featured:
+        by_region.setdefault(product.region_id, []).append(product)
+    return by_region
+
+
+def default_variant(product: Product, variant_id: int | None = None) -> Variant | None:
+    """The variant a product page shows first: the asked-for one, else the first buyable one."""
+    for variant in product.variants:
+        if variant.id == variant_id:
+            return variant
+    buyable = [variant for variant in product.variants if purchase_info(variant).available]
+    return (buyable or product.variants or [None])[0]
+
+
+def masked_phone(phone: str) -> str:
+    """A phone number as visitors see it: 13812345678 -> 138****5678 ('' when too short)."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) < 7:
+        return ""
+    return f"{digits[:3]}****{digits[-4:]}"

@@ -1,13 +1,32 @@
-"""The public catalogue blueprint."""
+"""The public catalogue blueprint: the exhibition, region, product, shop and category pages.
 
-from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+Every page is rendered in two parts: the blocks every visitor of one language shares (head tags
+and main content, cached per catalogue version in products.cache) and the per-visitor shell
+(header, flash messages) around them.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from products import services
+from products.cache import cached_blocks, current_version, fragment_cache
 from products.images import rendition_name, rendition_widths
-from products.models import Product, Region
+from products.models import Product, ProductStatus, Shop, ShopKind
 from products.storage import image_store
 from shop.extensions import db
+from shop.models_base import current_language
 
 bp = Blueprint("catalogue", __name__)
 
@@ -15,24 +34,223 @@ bp = Blueprint("catalogue", __name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+def site_url(endpoint: str, **values) -> str:
+    """An absolute address on this site: SITE_URL when configured, else the request's host."""
+    base = current_app.config.get("SITE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def page_links(endpoint: str, **values) -> dict[str, str]:
+    """Canonical and hreflang addresses of a page, built from its validated parameters only."""
+    values = _meaningful(values)
+    return {
+        "canonical": site_url(endpoint, **values, lang=current_language()),
+        "zh": site_url(endpoint, **values, lang="zh"),
+        "en": site_url(endpoint, **values, lang="en"),
+        "default": site_url(endpoint, **values),
+    }
+
+
+def render_page(template_name: str, key, build) -> str:
+    """A page whose shared blocks come from the cache (or build()'s context) inside the shell."""
+    blocks = cached_blocks(template_name, key, build)
+    return render_template("catalogue/_shell.html", blocks=blocks)
+
+
+def listing_query(filters: tuple[str, ...] = ()) -> services.ListingQuery:
+    """The validated listing parameters of this request; nonsense is a 400 page."""
+    try:
+        return services.parse_listing(request.args, filters)
+    except services.BadParameter as error:
+        abort(400, description=error.message)
+
+
+def _meaningful(values: dict) -> dict:
+    """URL values without empty filters or page 1 (one address per page, not three)."""
+    return {
+        key: value
+        for key, value in values.items()
+        if value not in (None, "") and not (key == "page" and value == 1)
+    }
+
+
+def _listing_values(query: services.ListingQuery) -> dict:
+    return {
+        "category": query.category,
+        "sort": None if query.sort == "featured" else query.sort,
+        "page": query.page,
+    }
+
+
+def _check_page(page: services.ProductPage) -> None:
+    if page.page > page.pages:
+        raise NotFound()
+
+
 @bp.get("/")
 def home():
-    """The exhibition: every region with its featured products, then partner countries."""
-    regions = db.session.scalars(select(Region).order_by(Region.position)).all()
-    featured = db.session.scalars(
-        services.public_products()
-        .where(Product.featured.is_(True))
-        .order_by(Product.region_id, Product.featured_position)
-    ).all()
-    by_region: dict[int, list[Product]] = {}
-    for product in featured:
-        by_region.setdefault(product.region_id, []).append(product)
-    return render_template(
-        "catalogue/home.html",
-        regions=[region for region in regions if not region.coming_soon],
-        partners=[region for region in regions if region.coming_soon],
-        featured=by_region,
-    )
+    """The exhibition: every region with its story and featured products, then partner countries."""
+
+    def build():
+        regions = services.regions()
+        featured = services.featured_by_region()
+        pictures = [p.images[0] for group in featured.values() for p in group if p.images]
+        return {
+            "regions": [region for region in regions if not region.coming_soon],
+            "partners": [region for region in regions if region.coming_soon],
+            "featured": featured,
+            "links": page_links("catalogue.home"),
+            "image_url": site_image(pictures[0]) if pictures else None,
+        }
+
+    return render_page("catalogue/home.html", "home", build)
+
+
+@bp.get("/regions/<slug>")
+def region(slug: str):
+    """A region's story and all its published products, filtered, sorted and paginated."""
+    query = listing_query(("category",))
+
+    def build():
+        place = services.region_by_slug(slug)
+        if place is None or place.coming_soon:
+            raise NotFound()
+        category = None
+        if query.category:
+            category = services.category_by_slug(query.category)
+            if category is None:
+                raise NotFound()
+        page = services.list_products(query, region=place, category=category)
+        _check_page(page)
+        return {
+            "region": place,
+            "category": category,
+            "categories": services.categories(),
+            "page": page,
+            "query": query,
+            "links": page_links("catalogue.region", slug=slug, **_listing_values(query)),
+        }
+
+    return render_page("catalogue/region.html", ("region", slug, query), build)
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str):
+    """Products of one category across regions."""
+    query = listing_query()
+
+    def build():
+        kind = services.category_by_slug(slug)
+        if kind is None:
+            raise NotFound()
+        page = services.list_products(query, category=kind)
+        _check_page(page)
+        return {
+            "category": kind,
+            "page": page,
+            "query": query,
+            "links": page_links("catalogue.category", slug=slug, **_listing_values(query)),
+        }
+
+    return render_page("catalogue/category.html", ("category", slug, query), build)
+
+
+@bp.get("/shops/<slug>")
+def shop(slug: str):
+    """An exhibitor's shop: its story, region, masked phone, shipping rule and products."""
+    query = listing_query()
+
+    def build():
+        seller = services.public_shop(slug)
+        if seller is None:
+            raise NotFound()
+        page = services.list_products(query, shop=seller)
+        _check_page(page)
+        return {
+            "shop": seller,
+            "phone": services.masked_phone(seller.contact_phone),
+            "page": page,
+            "query": query,
+            "links": page_links("catalogue.shop", slug=slug, **_listing_values(query)),
+        }
+
+    return render_page("catalogue/shop.html", ("shop", slug, query), build)
+
+
+@bp.get("/products/<int:product_id>-<slug>")
+@bp.get("/products/<int:product_id>")
+def product(product_id: int, slug: str | None = None):
+    """A product page; a wrong or missing slug redirects (301) to the canonical address."""
+    variant_arg = request.args.get("variant", "")
+    variant_id = int(variant_arg) if variant_arg.isdigit() else None
+    canonical_slug = _public_slug(product_id)
+    if canonical_slug is None:
+        abort(404)
+    if slug != canonical_slug:
+        kept = {key: value for key, value in request.args.items() if key in ("lang", "variant")}
+        return redirect(
+            url_for("catalogue.product", product_id=product_id, slug=canonical_slug, **kept),
+            code=301,
+        )
+
+    def build():
+        item = services.public_product(product_id)
+        if item is None:
+            raise NotFound()
+        chosen = services.default_variant(item, variant_id)
+        return {
+            "product": item,
+            "chosen": chosen,
+            "links": page_links("catalogue.product", product_id=item.id, slug=item.slug),
+            "absolute_url": site_url("catalogue.product", product_id=item.id, slug=item.slug),
+            "image_url": site_image(item.images[0]) if item.images else None,
+        }
+
+    return render_page("catalogue/product.html", ("product", product_id, variant_id), build)
+
+
+def _public_slug(product_id: int) -> str | None:
+    """The slug of a public product (one cached lookup per version), or None."""
+
+    def lookup():
+        return db.session.scalar(
+            select(Product.slug)
+            .join(Product.shop)
+            .where(
+                Product.id == product_id,
+                Product.status == ProductStatus.PUBLISHED,
+                Shop.kind == ShopKind.EXHIBITOR,
+            )
+        )
+
+    # Unknown ids are not kept (fetch keeps no None), so guessing ids cannot fill the cache.
+    return fragment_cache().fetch(("slug", product_id), current_version(), lookup)
+
+
+@bp.app_template_global()
+def site_image(image) -> str:
+    """Absolute address of an image's middle rendition (for link-preview cards)."""
+    widths = rendition_widths(image.width)
+    width = 800 if 800 in widths else widths[-1]
+    return site_url("catalogue.media", name=rendition_name(image.key, width))
+
+
+@bp.get("/products/<int:product_id>/qr.svg")
+def product_qr(product_id: int):
+    """The product page's address as a QR code (SVG), for sharing to WeChat from a computer."""
+    import qrcode
+    import qrcode.image.svg
+
+    slug = _public_slug(product_id)
+    if slug is None:
+        abort(404)
+    address = site_url("catalogue.product", product_id=product_id, slug=slug)
+    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    response = Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/media/<name>")
@@ -49,24 +267,65 @@ def media(name: str):
     return response
 
 
-@bp.get("/products/<int:product_id>-<slug>")
-@bp.get("/products/<int:product_id>")
-def product(product_id: int, slug: str | None = None):
-    """A product page; a wrong or missing slug redirects (301) to the canonical address."""
-    item = db.session.scalars(
-        services.public_products().where(Product.id == product_id)
-    ).one_or_none()
-    if item is None:
-        abort(404)
-    if slug != item.slug:
-        return redirect(product_url(item), code=301)
-    return render_template("catalogue/product.html", product=item)
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every public page in both languages, for search engines."""
+
+    def build():
+        entries = [(site_url("catalogue.home"), None)]
+        entries += [
+            (site_url("catalogue.region", slug=region.slug), None)
+            for region in services.regions()
+            if not region.coming_soon
+        ]
+        entries += [
+            (site_url("catalogue.category", slug=kind.slug), None) for kind in services.categories()
+        ]
+        shops = db.session.execute(
+            select(Shop.slug, Shop.updated_at)
+            .where(Shop.kind == ShopKind.EXHIBITOR)
+            .order_by(Shop.id)
+        )
+        entries += [(site_url("catalogue.shop", slug=s), updated) for s, updated in shops]
+        products = db.session.execute(
+            select(Product.id, Product.slug, Product.updated_at)
+            .join(Product.shop)
+            .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
+            .order_by(Product.id)
+        )
+        entries += [
+            (site_url("catalogue.product", product_id=pid, slug=pslug), updated)
+            for pid, pslug, updated in products
+        ]
+        return render_template("catalogue/sitemap.xml", entries=entries)
+
+    body = fragment_cache().fetch(("sitemap", request.host_url), current_version(), build)
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Crawlers may read the storefront; the sitemap lists it."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /organize/",
+        "Disallow: /api/",
+        f"Sitemap: {site_url('catalogue.sitemap')}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
 @bp.app_template_global()
 def product_url(product: Product, **kwargs) -> str:
     """The canonical address of a product page."""
     return url_for("catalogue.product", product_id=product.id, slug=product.slug, **kwargs)
+
+
+@bp.app_template_global()
+def listing_url(query: services.ListingQuery, **changes) -> str:
+    """This listing's address with some parameters changed (for sort and page links)."""
+    values = _meaningful({**_listing_values(query), **changes})
+    return url_for(request.endpoint, **(request.view_args or {}), **values)
 
 
 @bp.app_template_global()
@@ -81,6 +340,90 @@ def image_sources(image) -> dict[str, str]:
             for width in widths
         ),
     }
+
+
+@bp.app_template_global()
+def region_map(regions) -> dict:
+    """Marker positions (SVG user units) of regions on a plain equirectangular map."""
+    width, height, margin = 640, 400, 60
+    if not regions:
+        return {"width": width, "height": height, "markers": []}
+    west = min(region.longitude for region in regions)
+    east = max(region.longitude for region in regions)
+    south = min(region.latitude for region in regions)
+    north = max(region.latitude for region in regions)
+    # One scale for both axes keeps the places' true relative positions.
+    scale = min(
+        (width - 2 * margin) / max(east - west, 1e-6),
+        (height - 2 * margin) / max(north - south, 1e-6),
+    )
+    left = (width - (east - west) * scale) / 2
+    top = (height - (north - south) * scale) / 2
+    markers = [
+        {
+            "region": region,
+            "x": round(left + (region.longitude - west) * scale, 1),
+            "y": round(top + (north - region.latitude) * scale, 1),
+        }
+        for region in regions
+    ]
+    return {"width": width, "height": height, "markers": markers}
+
+
+@bp.app_template_global()
+def product_json_ld(product: Product, url: str, image_url: str | None) -> dict:
+    """schema.org Product data with one Offer per variant (price, currency, availability)."""
+    offers = []
+    for variant in product.variants:
+        info = services.purchase_info(variant)
+        offers.append(
+            {
+                "@type": "Offer",
+                "name": variant.localized("spec"),
+                "sku": variant.sku or str(variant.id),
+                "price": f"{info.price_fen // 100}.{info.price_fen % 100:02d}",
+                "priceCurrency": "CNY",
+                "availability": "https://schema.org/InStock"
+                if info.available
+                else "https://schema.org/OutOfStock",
+                "url": url,
+            }
+        )
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.localized("title"),
+        "description": product.localized("description"),
+        "url": url,
+        "brand": {"@type": "Brand", "name": product.shop.localized("name")},
+        "offers": offers,
+    }
+    if product.category is not None:
+        data["category"] = product.category.localized("name")
+    if image_url:
+        data["image"] = [image_url]
+    return data
+
+
+@bp.app_template_global()
+def sort_label(sort: str) -> str:
+    """The visitor-facing name of a listing order."""
+    return {
+        "featured": _("Featured first"),
+        "newest": _("Newest"),
+        "price_asc": _("Price: low to high"),
+        "price_desc": _("Price: high to low"),
+    }[sort]
+
+
+@bp.app_template_global()
+def stock_label(info: services.PurchaseInfo) -> str:
+    """'Sold out', 'Only 3 left' or 'In stock' for a variant's purchase info."""
+    if not info.available:
+        return _("Sold out")
+    if info.low_stock:
+        return _("Only %(count)d left", count=info.stock)
+    return _("In stock")
 
 
 bp.add_app_template_global(services.lowest_price_fen, "lowest_price")

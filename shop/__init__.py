@@ -59,11 +59,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from products.views import bp as catalogue
     from shop.api import bp as api
+    from shop.curation import bp as curation
     from shop.web import bp as site
 
     app.register_blueprint(site)
     app.register_blueprint(catalogue)
     app.register_blueprint(api)
+    app.register_blueprint(curation)
 
 
 @event.listens_for(Engine, "connect")

@@ -4,6 +4,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from shop.extensions import db
 
@@ -45,7 +46,9 @@ def render_error(code: int, detail: str | None = None):
     messages = _messages()
     title, advice = messages.get(code, messages[500] if code >= 500 else messages[400])
     if request.path.startswith("/api/"):
-        return {"error": {"code": code, "message": detail or title}}, code
+        # The documented Error body (shop.api): a machine-readable word, e.g. "not_found".
+        name = HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_").replace("-", "_")
+        return {"error": {"code": name, "message": detail or title}}, code
     return render_template(
         "errors/error.html", code=code, title=title, advice=detail or advice
     ), code

@@ -46,3 +46,7 @@ def openapi_document() -> dict:
 def openapi():
     """The API's OpenAPI document."""
     return openapi_document()
+
+
+# Feature modules add their routes to bp; importing them here registers them with the blueprint.
+from shop.api import catalogue  # noqa: E402, F401

@@ -1,0 +1,90 @@
+"""Curation rules: which public products a region features, in what order."""
+
+import re
+
+from sqlalchemy import select
+
+from products import services as catalogue
+from products.models import Product, Region
+from shop.extensions import db
+
+#: How many of a region's other products the featured page offers to pick from.
+CANDIDATES = 30
+
+
+class CurationError(ValueError):
+    """A curation request that cannot be carried out; the message is shown to the organizer."""
+
+
+def product_numbers(text: str) -> list[int]:
+    """Product numbers typed or pasted by an organizer: '12, 40' or '/products/12-pears'."""
+    return [int(number) for number in re.findall(r"(?<![\w-])(\d+)(?=$|[\s,;，、-])", text or "")]
+
+
+def candidates(region: Region) -> list[Product]:
+    """The region's newest public products that are not featured, to choose from."""
+    return list(
+        db.session.scalars(
+            catalogue.public_products()
+            .where(Product.region_id == region.id, Product.featured.is_(False))
+            .order_by(Product.created_at.desc(), Product.id.desc())
+            .limit(CANDIDATES)
+        )
+    )
+
+
+def arrange_featured(
+    region: Region, shown: set[int], chosen: dict[int, int], added: list[int]
+) -> list[Product]:
+    """Set a region's featured products and their order; returns them in the new order.
+
+    `shown` are the ids the organizer's form listed, `chosen` maps the ticked ones to the
+    position typed beside them, `added` are extra product numbers to feature last.
+    Products of the region not on the form keep their state.
+
+    :raises CurationError: when an added number is not a public product of this region.
+    """
+    chosen = dict(chosen)
+    wanted = set(shown) | set(chosen) | set(added)
+    products = {
+        product.id: product
+        for product in db.session.scalars(
+            catalogue.public_products().where(
+                Product.region_id == region.id,
+                (Product.id.in_(wanted)) | Product.featured.is_(True),
+            )
+        )
+    }
+    unknown = [number for number in added if number not in products]
+    if unknown:
+        raise CurationError(", ".join(str(number) for number in unknown))
+    for number in shown:
+        if number in products and number not in chosen:
+            products[number].featured = False
+    last = max(chosen.values(), default=0)
+    for offset, number in enumerate(added, start=1):
+        chosen.setdefault(number, last + offset * 10)
+    for number, position in chosen.items():
+        if number in products:
+            products[number].featured = True
+            products[number].featured_position = position
+    ordered = sorted(
+        (product for product in products.values() if product.featured),
+        key=lambda product: (product.featured_position, product.id),
+    )
+    for position, product in enumerate(ordered, start=1):
+        product.featured_position = position
+    db.session.flush()
+    return ordered
+
+
+def unpublishable(product_id: int) -> Product | None:
+    """A public product an organizer may take down, or None."""
+    return db.session.scalar(catalogue.public_products().where(Product.id == product_id))
+
+
+def region_or_none(slug: str) -> Region | None:
+    """An exhibition region (not a partner country) by slug."""
+    return db.session.scalar(
+        select(Region).where(Region.slug == slug, Region.coming_soon.is_(False))
+    )

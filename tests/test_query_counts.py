@@ -1,0 +1,97 @@
+"""Storefront pages cost a small, fixed number of SQL queries, however many products they show.
+
+Counting queries is not timing: these pin the design the benchmark (bench/storefront.py) relies
+on. A cold page builds its shared part in a constant number of queries; a warm one (cached
+fragment, same catalogue version) reads just the version row.
+"""
+
+import pytest
+from sqlalchemy import event
+
+from shop.extensions import db
+
+
+@pytest.fixture
+def count_queries(app):
+    def run(client, url: str) -> int:
+        statements = []
+
+        def remember(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        assert response.status_code == 200, url
+        return len(statements)
+
+    return run
+
+
+@pytest.fixture
+def catalogue(app, make_region, make_shop, make_product):
+    """Two regions; `grow(n)` adds n featured products with two variants to the first."""
+    from products.models import ProductImage, Variant
+
+    region = make_region(slug="hills")
+    make_region(slug="plains")
+    shop = make_shop(region=region, slug="hill-farm")
+
+    def grow(count: int):
+        made = []
+        for number in range(count):
+            product = make_product(shop=shop, featured=True, featured_position=number)
+            with app.app_context():
+                db.session.add(
+                    Variant(
+                        product_id=product.id,
+                        spec_zh="大",
+                        spec_en="big",
+                        price_fen=9900,
+                        stock=2,
+                        position=1,
+                    )
+                )
+                db.session.add(
+                    ProductImage(
+                        product_id=product.id, key=f"k{product.id}", width=1600, height=1200
+                    )
+                )
+                db.session.commit()
+            made.append(product)
+        return made
+
+    return grow
+
+
+def _urls(products):
+    product = products[0]
+    return [
+        "/",
+        "/regions/hills",
+        "/regions/hills?sort=price_asc&page=1",
+        "/shops/hill-farm",
+        f"/products/{product.id}-{product.slug}",
+    ]
+
+
+def test_query_count_does_not_grow_with_the_number_of_products(app, catalogue, count_queries):
+    app.config["FRAGMENT_CACHE_SIZE"] = 0  # measure the cold path every time
+    few = catalogue(2)
+    small = {url: count_queries(app.test_client(), url) for url in _urls(few)}
+    catalogue(20)
+    large = {url: count_queries(app.test_client(), url) for url in _urls(few)}
+    assert small == large
+    assert max(large.values()) <= 8, large
+
+
+def test_a_warm_page_reads_only_the_catalogue_version(app, catalogue, count_queries):
+    products = catalogue(5)
+    client = app.test_client()
+    for url in _urls(products):
+        count_queries(client, url)
+        assert count_queries(client, url) == 1, url
