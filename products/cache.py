@@ -13,11 +13,15 @@ are rendered around them on each request.
 
 import threading
 from collections.abc import Callable, Hashable
+from urllib.parse import parse_qsl
 
-from flask import current_app, g, render_template, request
+from flask import Response, current_app, g, render_template, request
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event, insert, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 
 from products.models import (
     CatalogueVersion,
@@ -35,6 +39,7 @@ from shop.models_base import current_language
 CATALOGUE_MODELS = (Region, Category, Shop, Product, Variant, ProductImage)
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
 VERSION_ROW = 1
+VERSION_QUERY = text("SELECT version FROM catalogue_version WHERE id = :id")
 
 
 def bump_version(connection) -> None:
@@ -77,12 +82,9 @@ def _bump_before_catalogue_statement(state) -> None:
 def current_version() -> int:
     """The catalogue version, read once per request."""
     if "catalogue_version" not in g:
-        g.catalogue_version = (
-            db.session.scalar(
-                text("SELECT version FROM catalogue_version WHERE id = :id"), {"id": VERSION_ROW}
-            )
-            or 0
-        )
+        # A bare pooled connection: the cheapest read there is, on the path of every page view.
+        with db.engine.connect() as connection:
+            g.catalogue_version = connection.scalar(VERSION_QUERY, {"id": VERSION_ROW}) or 0
     return g.catalogue_version
 
 
@@ -95,24 +97,31 @@ class FragmentCache:
         self._entries: dict[Hashable, object] = {}
         self._lock = threading.Lock()
 
-    def fetch(self, key: Hashable, version: int, build: Callable[[], object]):
-        """The value cached for key at this version, building (and keeping) it when missing."""
-        if self.size <= 0:
-            return build()
+    def get(self, key: Hashable, version: int):
+        """The value kept for key at this version, or None (a new version empties the cache)."""
         with self._lock:
             if version != self._version:
                 self._entries.clear()
                 self._version = version
-            value = self._entries.get(key)
-        if value is not None:
-            return value
-        value = build()
+            return self._entries.get(key)
+
+    def put(self, key: Hashable, version: int, value) -> None:
+        """Keep a value built from the data of this version (dropped if a newer one arrived)."""
+        if self.size <= 0:
+            return
         with self._lock:
-            # A newer version may have arrived while this one was built: keep only current work.
             if version == self._version:
                 if len(self._entries) >= self.size:
                     self._entries.pop(next(iter(self._entries)))
                 self._entries[key] = value
+
+    def fetch(self, key: Hashable, version: int, build: Callable[[], object]):
+        """The value cached for key at this version, building (and keeping) it when missing."""
+        value = self.get(key, version)
+        if value is None:
+            value = build()
+            if value is not None:
+                self.put(key, version, value)
         return value
 
     def __len__(self) -> int:
@@ -131,16 +140,116 @@ def fragment_cache() -> FragmentCache:
 #: Page templates extend `layout`; this layout prints just their shared blocks, each after a mark.
 PARTS_LAYOUT = "catalogue/_parts.html"
 PART_MARK = "<!--vm-part:"
+#: What csrf_token() gives inside shared blocks; each visitor's own token replaces it.
+CSRF_STAND_IN = "vm-csrf-token-stand-in"
 
 
 def render_blocks(template_name: str, context: dict) -> dict[str, Markup]:
     """Render a page template's shared blocks (see PARTS_LAYOUT), without the per-visitor shell."""
-    text = render_template(template_name, layout=PARTS_LAYOUT, **context)
+    # A form inside a shared block gets a stand-in token, swapped per visitor in cached_blocks.
+    text = render_template(
+        template_name, layout=PARTS_LAYOUT, csrf_token=lambda: CSRF_STAND_IN, **context
+    )
     parts = {}
     for chunk in text.split(PART_MARK)[1:]:
         name, _, html = chunk.partition("-->\n")
         parts[name] = Markup(html)  # noqa: S704  (rendered by Jinja with autoescape on)
     return parts
+
+
+#: Cookies that cannot make a page differ between visitors (the language is part of the key).
+HARMLESS_COOKIES = frozenset({"lang"})
+#: Query parameters the storefront pages read; a request with any other is not kept whole.
+PAGE_PARAMETERS = frozenset({"lang", "category", "sort", "page", "variant"})
+#: Addresses of the pages that offer themselves whole (besides "/").
+STOREFRONT_PREFIXES = ("/regions/", "/products/", "/shops/", "/categories/")
+#: Response header by which a view offers its page to WholePageCache (never sent out).
+KEEP_HEADER = "X-Village-Market-Keep"
+
+
+def offer_whole_page(response: Response) -> Response:
+    """Mark a storefront page as the same for every visitor without cookies (see WholePageCache)."""
+    response.headers[KEEP_HEADER] = "1"
+    return response
+
+
+class WholePageCache:
+    """WSGI layer in front of the app: whole responses for visitors without session or log-in.
+
+    A first visit from a shared link, a crawler or a benchmark carries no cookie of its own, so
+    nothing in the page is theirs: the complete response (headers included) is kept per address,
+    host, scheme and language inputs, and served after one read of the catalogue version, without
+    running the app. Only responses a view offered (offer_whole_page) with status 200 and no
+    Set-Cookie are kept, so a page whose rendering touched the session is never shared.
+    """
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.store = FragmentCache(app.config.get("FRAGMENT_CACHE_SIZE", 2000))
+
+    def _key(self, environ) -> tuple | None:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        if path != "/" and not path.startswith(STOREFRONT_PREFIXES):
+            return None
+        cookies = parse_cookie(environ)
+        if not set(cookies) <= HARMLESS_COOKIES:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        if query and not {name for name, _ in parse_qsl(query, keep_blank_values=True)} <= (
+            PAGE_PARAMETERS
+        ):
+            return None
+        return (
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            query,
+            cookies.get("lang", ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        )
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        try:
+            with self.app.app_context():
+                version = current_version()
+        except SQLAlchemyError:
+            # The app answers for itself (an error page, /healthz's 503) without this layer.
+            return self.wsgi_app(environ, start_response)
+        kept = self.store.get(key, version)
+        if kept is not None:
+            status, headers, body = kept
+            start_response(status, list(headers))
+            return [body]
+        answer = {}
+
+        def capture(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+            sent = [(name, value) for name, value in headers if name != KEEP_HEADER]
+            return start_response(status, sent, exc_info)
+
+        result = self.wsgi_app(environ, capture)
+        headers = answer.get("headers", [])
+        names = {name.lower() for name, _ in headers}
+        if (
+            not answer.get("status", "").startswith("200")
+            or KEEP_HEADER.lower() not in names
+            or "set-cookie" in names
+        ):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        sent = tuple((name, value) for name, value in headers if name != KEEP_HEADER)
+        self.store.put(key, version, (answer["status"], sent, body))
+        return [body]
 
 
 def cached_blocks(
@@ -152,6 +261,10 @@ def cached_blocks(
     tracking parameters cannot fill the cache); the language and the site address are added.
     """
     full_key = (template_name, current_language(), request.host_url, key)
-    return fragment_cache().fetch(
+    blocks = fragment_cache().fetch(
         full_key, current_version(), lambda: render_blocks(template_name, build())
     )
+    if any(CSRF_STAND_IN in html for html in blocks.values()):
+        token = generate_csrf()
+        blocks = {name: Markup(html.replace(CSRF_STAND_IN, token)) for name, html in blocks.items()}  # noqa: S704
+    return blocks

@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,7 +22,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from products import services
-from products.cache import cached_blocks, current_version, fragment_cache
+from products.cache import (
+    WholePageCache,
+    cached_blocks,
+    current_version,
+    fragment_cache,
+    offer_whole_page,
+)
 from products.images import rendition_name, rendition_widths
 from products.models import Product, ProductStatus, Shop, ShopKind
 from products.storage import image_store
@@ -53,10 +60,16 @@ def page_links(endpoint: str, **values) -> dict[str, str]:
     }
 
 
-def render_page(template_name: str, key, build) -> str:
+@bp.record_once
+def _install_whole_page_cache(state) -> None:
+    """Serve repeated anonymous views of storefront pages without running the app (see cache)."""
+    state.app.wsgi_app = WholePageCache(state.app, state.app.wsgi_app)
+
+
+def render_page(template_name: str, key, build) -> Response:
     """A page whose shared blocks come from the cache (or build()'s context) inside the shell."""
     blocks = cached_blocks(template_name, key, build)
-    return render_template("catalogue/_shell.html", blocks=blocks)
+    return offer_whole_page(make_response(render_template("catalogue/_shell.html", blocks=blocks)))
 
 
 def listing_query(filters: tuple[str, ...] = ()) -> services.ListingQuery:

@@ -95,3 +95,63 @@ def test_a_warm_page_reads_only_the_catalogue_version(app, catalogue, count_quer
     for url in _urls(products):
         count_queries(client, url)
         assert count_queries(client, url) == 1, url
+
+
+def test_a_visitor_with_a_session_gets_their_own_shell_around_shared_content(seeded):
+    anonymous = seeded.test_client()
+    anonymous.get("/regions/dangshan?lang=en")  # kept whole for visitors without cookies
+    visitor = seeded.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("message", "Your own note")]
+    page = visitor.get("/regions/dangshan?lang=en").get_data(as_text=True)
+    assert "Your own note" in page and "Dangshan County" in page
+    assert "Your own note" not in anonymous.get("/regions/dangshan?lang=en").get_data(as_text=True)
+
+
+def test_a_form_token_inside_a_shared_block_is_each_visitors_own(app):
+    from flask import session
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from products.cache import CSRF_STAND_IN, cached_blocks
+
+    app.jinja_loader  # noqa: B018  (make sure the default loader exists before wrapping it)
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "form.html": '{% extends layout|default("base.html") %}'
+                    '{% block content %}<input name="csrf_token" value="{{ csrf_token() }}">{% endblock %}'
+                }
+            ),
+            app.jinja_env.loader,
+        ]
+    )
+    tokens = []
+    for _ in range(2):
+        with app.test_request_context("/"):
+            html = cached_blocks("form.html", "form", dict)["content"]
+            assert CSRF_STAND_IN not in html
+            tokens.append((html, session.get("csrf_token")))
+    assert tokens[0][0] != tokens[1][0]
+    assert all(secret for _, secret in tokens)
+
+
+def test_responses_setting_a_cookie_are_never_kept_whole(app, make_product):
+    from products.cache import WholePageCache
+
+    product = make_product(slug="honey")
+    layer = next(layer for layer in _layers(app.wsgi_app) if isinstance(layer, WholePageCache))
+
+    @app.after_request
+    def set_cookie(response):
+        response.set_cookie("tracker", "1")
+        return response
+
+    app.test_client().get(f"/products/{product.id}-honey")
+    assert len(layer.store) == 0
+
+
+def _layers(wsgi_app):
+    while wsgi_app is not None:
+        yield wsgi_app
+        wsgi_app = getattr(wsgi_app, "wsgi_app", None)
