@@ -5,7 +5,9 @@
 Builds a fresh instance (SQLite by default; DATABASE_URL for PostgreSQL) with the seed catalogue
 plus a synthetic one (bench/make_catalogue.py), serves it with gunicorn (2 workers) on loopback,
 and runs `wrk --latency` against: a region page, a static file of the region page's size, a
-product page and a static file of the product page's size, all from the same server. Prints a
+product page and a static file of the product page's size, all from the same server. Each page
+is measured twice: as a first-time visitor without cookies (the whole page is kept), and as a
+visitor with a session cookie (their own shell rendered around the cached shared blocks). Prints a
 Markdown table for docs/benchmarks.md (req/s, p99, and page/static ratio) and the home page's
 compressed weight (HTML + CSS + JS).
 
@@ -29,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: A cookie that makes the request a returning visitor's (not a valid session, so an empty one).
+VISITOR_COOKIE = "session=returning-visitor"
 BIN = Path(sys.executable).parent
 
 
@@ -54,10 +58,11 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"server did not answer at {url}")
 
 
-def wrk(url: str, duration: int, connections: int, threads: int) -> dict:
+def wrk(url: str, duration: int, connections: int, threads: int, cookie: str = "") -> dict:
     """req/s and p99 (ms) of one wrk run."""
+    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", *headers, url],
         capture_output=True,
         text=True,
         check=True,
@@ -139,13 +144,14 @@ def main() -> None:
             static_files.append(static)
             static_url = f"{base}/static/{static.name}"
             fetch(static_url)
-            page_result = wrk(
-                base + path, arguments.duration, arguments.connections, arguments.threads
+            load = (arguments.duration, arguments.connections, arguments.threads)
+            static_result = wrk(static_url, *load)
+            rows.append((name, path, len(body), wrk(base + path, *load), static_result))
+            # A visitor with a session: their own shell is rendered around the cached blocks.
+            returning = wrk(base + path, *load, cookie=VISITOR_COOKIE)
+            rows.append(
+                (f"{name}, with a session cookie", path, len(body), returning, static_result)
             )
-            static_result = wrk(
-                static_url, arguments.duration, arguments.connections, arguments.threads
-            )
-            rows.append((name, path, len(body), page_result, static_result))
 
         home = fetch(base + "/")
         css = fetch(base + "/static/css/site.css")
