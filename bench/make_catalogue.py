@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from products.models import (  # noqa: E402
     Category,
@@ -159,6 +159,13 @@ def make_catalogue(count: int, practice: int = 0, seed: int = 3) -> int:
     for table, rows in ((Product, products), (Variant, variants), (ProductImage, images)):
         for start in range(0, len(rows), 2000):
             db.session.execute(insert(table), rows[start : start + 2000])
+    if db.engine.dialect.name == "postgresql":
+        # Product ids were given explicitly: move the sequence past them for later inserts.
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('product', 'id'), (SELECT max(id) FROM product))"
+            )
+        )
     db.session.commit()
     return first_id
 

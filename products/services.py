@@ -169,10 +169,12 @@ class ProductPage:
 
     @property
     def has_prev(self) -> bool:
+        """True when a page comes before this one."""
         return self.page > 1
 
     @property
     def has_next(self) -> bool:
+        """True when a page comes after this one."""
         return self.page < self.pages
 
 

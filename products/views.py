@@ -34,6 +34,7 @@ from products.models import Product, ProductStatus, Shop, ShopKind
 from products.storage import image_store
 from shop.extensions import db
 from shop.models_base import current_language
+from shop.money import fen_to_decimal_text
 
 bp = Blueprint("catalogue", __name__)
 
@@ -394,7 +395,7 @@ def product_json_ld(product: Product, url: str, image_url: str | None) -> dict:
                 "@type": "Offer",
                 "name": variant.localized("spec"),
                 "sku": variant.sku or str(variant.id),
-                "price": f"{info.price_fen // 100}.{info.price_fen % 100:02d}",
+                "price": fen_to_decimal_text(info.price_fen),
                 "priceCurrency": "CNY",
                 "availability": "https://schema.org/InStock"
                 if info.available

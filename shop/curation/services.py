@@ -2,8 +2,6 @@
 
 import re
 
-from sqlalchemy import select
-
 from products import services as catalogue
 from products.models import Product, Region
 from shop.extensions import db
@@ -76,15 +74,3 @@ def arrange_featured(
         product.featured_position = position
     db.session.flush()
     return ordered
-
-
-def unpublishable(product_id: int) -> Product | None:
-    """A public product an organizer may take down, or None."""
-    return db.session.scalar(catalogue.public_products().where(Product.id == product_id))
-
-
-def region_or_none(slug: str) -> Region | None:
-    """An exhibition region (not a partner country) by slug."""
-    return db.session.scalar(
-        select(Region).where(Region.slug == slug, Region.coming_soon.is_(False))
-    )

@@ -28,8 +28,8 @@ def featured():
 @role_required("organizer")
 def arrange(slug: str):
     """Save one region's featured products and their order."""
-    region = services.region_or_none(slug)
-    if region is None:
+    region = catalogue.region_by_slug(slug)
+    if region is None or region.coming_soon:
         abort(404)
     form = request.form
     shown = {int(value) for value in form.getlist("shown") if value.isdigit()}
@@ -63,7 +63,7 @@ def arrange(slug: str):
 def find_listing():
     """Go from a product number or address to its unpublishing form."""
     numbers = services.product_numbers(request.args.get("product", ""))
-    if not numbers or services.unpublishable(numbers[0]) is None:
+    if not numbers or catalogue.public_product(numbers[0]) is None:
         flash(_("No public product has that number."), "error")
         return redirect(url_for("curation.featured"))
     return redirect(url_for("curation.unpublish", product_id=numbers[0]))
@@ -73,7 +73,7 @@ def find_listing():
 @role_required("organizer")
 def unpublish(product_id: int):
     """Take a listing off the public site with a reason its seller reads."""
-    product = services.unpublishable(product_id)
+    product = catalogue.public_product(product_id)
     if product is None:
         abort(404)
     error = None
