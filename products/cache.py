@@ -11,6 +11,7 @@ language) are cached; per-visitor parts (flash messages, the log-in state, CSRF 
 are rendered around them on each request.
 """
 
+import re
 import threading
 from collections.abc import Callable, Hashable
 from urllib.parse import parse_qsl
@@ -21,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import event, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 from werkzeug.http import parse_cookie
 
 from products.models import (
@@ -39,6 +41,8 @@ from shop.models_base import current_language
 CATALOGUE_MODELS = (Region, Category, Shop, Product, Variant, ProductImage)
 CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
 VERSION_ROW = 1
+#: The table an UPDATE, INSERT or DELETE written as SQL text writes to.
+_TEXT_WRITE = re.compile(r'^\s*(?:update|insert\s+into|delete\s+from)\s+"?(\w+)"?', re.IGNORECASE)
 VERSION_QUERY = text("SELECT version FROM catalogue_version WHERE id = :id")
 
 
@@ -72,8 +76,13 @@ def _bump_after_catalogue_flush(session: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bump_before_catalogue_statement(state) -> None:
-    """So do bulk statements such as `UPDATE variant SET stock = stock - :q` run via the session."""
-    if state.is_update or state.is_delete or state.is_insert:
+    """So do bulk statements (ORM or SQL text) such as `UPDATE variant SET stock = stock - :q`."""
+    if isinstance(state.statement, TextClause):
+        # Stock moves are sometimes written as SQL text: UPDATE variant SET stock = ...
+        written = _TEXT_WRITE.match(state.statement.text)
+        if written and written.group(1).lower() in CATALOGUE_TABLES:
+            bump_version(state.session.connection())
+    elif state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) in CATALOGUE_TABLES:
             bump_version(state.session.connection())

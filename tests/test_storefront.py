@@ -241,6 +241,22 @@ def test_a_stock_change_by_a_bulk_statement_shows_on_the_next_view(app, make_pro
     assert "Sold out" in _html(client, url)
 
 
+def test_a_stock_change_written_as_sql_text_shows_on_the_next_view(app, make_product):
+    from sqlalchemy import text
+
+    product = make_product(stock=10, title_en="Honey")
+    client = app.test_client()
+    url = f"/products/{product.id}-{product.slug}?lang=en"
+    assert "In stock" in _html(client, url)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE variant SET stock = stock - :q WHERE product_id = :p"),
+            {"q": 10, "p": product.id},
+        )
+        db.session.commit()
+    assert "Sold out" in _html(client, url)
+
+
 def test_page_views_never_write_to_the_database(seeded):
     from sqlalchemy import event
 
