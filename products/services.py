@@ -265,12 +265,13 @@ def public_product(product_id: int) -> Product | None:
     return db.session.scalars(public_products().where(Product.id == product_id)).one_or_none()
 
 
-def featured_by_region() -> dict[int, list[Product]]:
-    """Each region's featured public products in the organizer's order, keyed by region id."""
+def featured_by_region(region: Region | None = None) -> dict[int, list[Product]]:
+    """Each region's (or one region's) featured public products in the organizer's order."""
+    statement = public_products().where(Product.featured.is_(True))
+    if region is not None:
+        statement = statement.where(Product.region_id == region.id)
     featured = db.session.scalars(
-        public_products()
-        .where(Product.featured.is_(True))
-        .order_by(Product.region_id, Product.featured_position, Product.id)
+        statement.order_by(Product.region_id, Product.featured_position, Product.id)
     ).all()
     by_region: dict[int, list[Product]] = {}
     for product in featured:

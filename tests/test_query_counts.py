@@ -89,6 +89,18 @@ def test_query_count_does_not_grow_with_the_number_of_products(app, catalogue, c
     assert max(large.values()) <= 8, large
 
 
+def test_api_query_count_does_not_grow_with_the_page_size(app, catalogue, count_queries):
+    products = catalogue(20)
+    client = app.test_client()
+    counts = {
+        size: count_queries(client, f"/api/v1/products?region=hills&per_page={size}")
+        for size in (2, 20)
+    }
+    assert counts[2] == counts[20] <= 7, counts
+    assert count_queries(client, f"/api/v1/products/{products[0].id}") <= 5
+    assert count_queries(client, "/api/v1/regions/hills") <= 6
+
+
 def test_a_warm_page_reads_only_the_catalogue_version(app, catalogue, count_queries):
     products = catalogue(5)
     client = app.test_client()

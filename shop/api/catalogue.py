@@ -163,7 +163,7 @@ def region(slug: str):
     place = services.region_by_slug(slug)
     if place is None:
         raise _not_found("region")
-    featured = services.featured_by_region().get(place.id, []) if not place.coming_soon else []
+    featured = services.featured_by_region(place).get(place.id, [])
     return {
         **_region(place),
         "story": _both(place, "story"),
