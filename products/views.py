@@ -98,9 +98,16 @@ def _listing_values(query: services.ListingQuery) -> dict:
     }
 
 
-def _check_page(page: services.ProductPage) -> None:
+def _listing(query: services.ListingQuery, endpoint: str, slug: str, **filters) -> dict:
+    """What every listing page shows: one page of products, the query and the page's links."""
+    page = services.list_products(query, **filters)
     if page.page > page.pages:
         raise NotFound()
+    return {
+        "page": page,
+        "query": query,
+        "links": page_links(endpoint, slug=slug, **_listing_values(query)),
+    }
 
 
 @bp.get("/")
@@ -136,15 +143,11 @@ def region(slug: str):
             category = services.category_by_slug(query.category)
             if category is None:
                 raise NotFound()
-        page = services.list_products(query, region=place, category=category)
-        _check_page(page)
         return {
             "region": place,
             "category": category,
             "categories": services.categories(),
-            "page": page,
-            "query": query,
-            "links": page_links("catalogue.region", slug=slug, **_listing_values(query)),
+            **_listing(query, "catalogue.region", slug, region=place, category=category),
         }
 
     return render_page("catalogue/region.html", ("region", slug, query), build)
@@ -159,14 +162,7 @@ def category(slug: str):
         kind = services.category_by_slug(slug)
         if kind is None:
             raise NotFound()
-        page = services.list_products(query, category=kind)
-        _check_page(page)
-        return {
-            "category": kind,
-            "page": page,
-            "query": query,
-            "links": page_links("catalogue.category", slug=slug, **_listing_values(query)),
-        }
+        return {"category": kind, **_listing(query, "catalogue.category", slug, category=kind)}
 
     return render_page("catalogue/category.html", ("category", slug, query), build)
 
@@ -180,14 +176,10 @@ def shop(slug: str):
         seller = services.public_shop(slug)
         if seller is None:
             raise NotFound()
-        page = services.list_products(query, shop=seller)
-        _check_page(page)
         return {
             "shop": seller,
             "phone": services.masked_phone(seller.contact_phone),
-            "page": page,
-            "query": query,
-            "links": page_links("catalogue.shop", slug=slug, **_listing_values(query)),
+            **_listing(query, "catalogue.shop", slug, shop=seller),
         }
 
     return render_page("catalogue/shop.html", ("shop", slug, query), build)
