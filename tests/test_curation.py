@@ -126,6 +126,29 @@ def test_unticking_a_product_removes_it_from_the_home_page(seeded, organizer):
     assert "Dangshan pear syrup" in home and "Dangshan crisp pears" not in home
 
 
+def test_a_ticked_product_without_a_number_goes_last(seeded, organizer):
+    token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
+    pears, syrup, peaches = _ids(
+        seeded, "dangshan-crisp-pears", "dangshan-pear-syrup", "dangshan-yellow-peaches"
+    )
+    organizer.post(
+        "/organize/featured/dangshan",
+        data={
+            "csrf_token": token,
+            "shown": [pears, syrup, peaches],
+            "featured": [peaches, pears, syrup],
+            f"position-{pears}": "1",
+            f"position-{syrup}": "2",
+            f"position-{peaches}": "",
+        },
+    )
+    assert [slug for slug, _ in _region_featured(seeded)] == [
+        "dangshan-crisp-pears",
+        "dangshan-pear-syrup",
+        "dangshan-yellow-peaches",
+    ]
+
+
 def test_a_product_of_another_region_cannot_be_featured_here(seeded, organizer):
     token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
     (apples,) = _ids(seeded, "yanan-luochuan-apples")

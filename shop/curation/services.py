@@ -32,13 +32,14 @@ def candidates(region: Region) -> list[Product]:
 
 
 def arrange_featured(
-    region: Region, shown: set[int], chosen: dict[int, int], added: list[int]
+    region: Region, shown: set[int], chosen: dict[int, int | None], added: list[int]
 ) -> list[Product]:
     """Set a region's featured products and their order; returns them in the new order.
 
     `shown` are the ids the organizer's form listed, `chosen` maps the ticked ones to the
-    position typed beside them, `added` are extra product numbers to feature last.
-    Products of the region not on the form keep their state.
+    position typed beside them (None when left empty: after the numbered ones), `added` are
+    extra product numbers to feature last. Products of the region not on the form keep their
+    state.
 
     :raises CurationError: when an added number is not a public product of this region.
     """
@@ -59,9 +60,11 @@ def arrange_featured(
     for number in shown:
         if number in products and number not in chosen:
             products[number].featured = False
-    last = max(chosen.values(), default=0)
-    for offset, number in enumerate(added, start=1):
-        chosen.setdefault(number, last + offset * 10)
+    last = max((position for position in chosen.values() if position is not None), default=0)
+    unnumbered = [number for number, position in chosen.items() if position is None]
+    for offset, number in enumerate(unnumbered + added, start=1):
+        if chosen.get(number) is None:
+            chosen[number] = last + offset
     for number, position in chosen.items():
         if number in products:
             products[number].featured = True

@@ -37,7 +37,7 @@ def arrange(slug: str):
     for value in form.getlist("featured"):
         if value.isdigit():
             position = form.get(f"position-{value}", "")
-            chosen[int(value)] = int(position) if position.isdigit() else 0
+            chosen[int(value)] = int(position) if position.isdigit() else None
     try:
         services.arrange_featured(
             region, shown, chosen, services.product_numbers(form.get("add", ""))
