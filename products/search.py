@@ -1,29 +1,126 @@
 """Catalogue search. The only module that imports whoosh, rjieba or pypinyin.
 
-Interface (what the rest of the app uses): index_products(), remove_products(), search(),
-rebuild(), ensure_index(). Another engine can replace this module without touching callers.
+The rest of the app uses this interface, so that another engine could replace Whoosh:
+
+- ``init_app(app)``: warm the segmenter and keep the index following the database;
+- ``search(SearchQuery) -> SearchResult``: ranked product ids, facet counts, a suggestion;
+- ``index_products(ids)`` / ``remove_products(ids)``: bring some products up to date;
+- ``rebuild()`` / ``ensure_index()``: build the whole index from the database;
+- ``highlight(text, terms)`` / ``excerpt(...)``: escaped HTML with the matched words marked;
+- ``romanize(text)``: pinyin words, for URL slugs.
+
+How the index follows the data: SQLAlchemy session events note which products, variants, shops,
+regions and categories a transaction touched (``after_flush``, plus ORM ``UPDATE``/``DELETE``
+statements), and after the database commit (``after_commit``) those products are re-read and
+re-indexed; a rollback forgets them. Whoosh's file lock serializes writers of several gunicorn
+workers: a writer waits for the lock instead of dropping its update.
+
+How a query runs: the words are segmented like the text was, each word is looked up in the
+weighted `text` field and, when it is pinyin, in the `pinyin` field; matching, facet counts and
+sorting are set operations over postings and per-document columns, and relevance is BM25 (the
+same scores Whoosh's BM25F gives) computed over whole postings blocks. Whoosh's own collectors
+step through every matching document in Python, which took seconds on 100,000 products; see
+docs/benchmarks.md.
+
+On disk, ``SEARCH_INDEX_PATH`` is a symbolic link to one generation folder beside it.
+``rebuild()`` builds a new generation, then swaps the link atomically, so queries keep answering
+during a rebuild; updates committed while it builds are written to a journal and replayed into
+the new generation after the swap.
 """
 
+import fcntl
+import gc
+import heapq
+import logging
+import math
 import os
+import re
 import shutil
-import tempfile
-from dataclasses import dataclass
+import threading
+import time
+import unicodedata
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 import rjieba
-from flask import current_app
-from pypinyin import Style, lazy_pinyin
+from flask import Flask, current_app, has_app_context
+from markupsafe import Markup, escape
+from pypinyin import lazy_pinyin
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 from whoosh import index
-from whoosh.analysis import LowercaseFilter, StemFilter, Token, Tokenizer
-from whoosh.fields import BOOLEAN, ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis.filters import STOP_WORDS, Filter
+from whoosh.columns import NumericColumn, RefBytesColumn
+from whoosh.fields import COLUMN, ID, TEXT, Schema
+from whoosh.lang.porter import stem as english_stem
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query import And, Every, Or, Phrase, Query, Term
 
-from products.models import Product
+from products.models import Category, Product, Region, Shop, Variant
 from products.services import in_stock, lowest_price_fen, public_products
-from shop.extensions import db
+
+log = logging.getLogger(__name__)
+
+# --- Segmenter -----------------------------------------------------------------------------
+
+#: Words of this market that the segmenter's dictionary lacks or splits wrongly: without them
+#: 义乌古法红糖 ends in 古/法 and 德格印经院木刻印画 in 木/刻印/画. The same list is used when
+#: indexing and when querying, so both sides cut text the same way. Whole product names are left
+#: out on purpose: their parts already match, and romanize() keeps giving word-by-word slugs.
+MARKET_WORDS = (
+    "黄桃",
+    "南枣",
+    "古法",
+    "红糖块",
+    "木刻",
+    "印画",
+    "绣绷",
+    "地理标志",
+    "非遗",
+    "冷链",
+    "贡布",
+)
+
+#: Words too common to search for: Whoosh's English list and Chinese particles.
+STOP_WORDS_ZH = frozenset("的了和与及或是在也就都而把被很等之其个这那着吗呢啊")
+ALL_STOP_WORDS = frozenset(STOP_WORDS) | STOP_WORDS_ZH
+
+
+def _teach_segmenter() -> None:
+    for word in MARKET_WORDS:
+        rjieba.add_word(word, None, None)
+
+
+_teach_segmenter()
+
+
+_HAS_WORD_CHARACTER = re.compile(r"[^\W_]")
+_CHINESE_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def _is_cjk(character: str) -> bool:
+    return "\u3400" <= character <= "\u9fff" or "\uf900" <= character <= "\ufaff"
+
+
+def _fold_width(text: str) -> str:
+    """Full-width letters and digits as ASCII (ｐｅａｒ -> pear), when offsets stay the same."""
+    folded = unicodedata.normalize("NFKC", text)
+    return folded if len(folded) == len(text) else text
 
 
 class ChineseTokenizer(Tokenizer):
-    """Segments mixed Chinese/English text with rjieba, keeping positions and character offsets."""
+    """Segments mixed Chinese/English text with rjieba, keeping positions and character offsets.
+
+    Search mode also yields the shorter words inside long ones (延安市 -> 延安, 延安市), so a
+    query for either finds the text.
+    """
 
     def __call__(
         self,
@@ -39,13 +136,17 @@ class ChineseTokenizer(Tokenizer):
         **kwargs,
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        yield from self._tokens(
+            token, value, 1.0, positions, chars, keeporiginal, start_pos, start_char
+        )
+
+    def _tokens(self, token, value, boost, positions, chars, keeporiginal, start_pos, start_char):
         position = start_pos
-        for word, start, end in rjieba.tokenize(value, mode="search"):
-            word = word.strip()
-            if not word or not any(ch.isalnum() for ch in word):
+        for word, start, end in rjieba.tokenize(_fold_width(value), mode="search"):
+            if not (word.isalnum() or _HAS_WORD_CHARACTER.search(word)):
                 continue
             token.text = word
-            token.boost = 1.0
+            token.boost = boost
             token.stopped = False
             if keeporiginal:
                 token.original = word
@@ -58,22 +159,183 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
-def chinese_analyzer():
-    """Segmenter + lower-case + English stemming (stemming leaves Chinese words unchanged)."""
-    return ChineseTokenizer() | LowercaseFilter() | StemFilter()
+#: How much a word counts in the part of a product it appears in: BM25 takes the sum as the
+#: word's frequency, so one field weighs titles above tags, places and descriptions with one
+#: postings list per word (a field per part cost four lists to read and score per word).
+PART_WEIGHTS = {"title": 4.0, "tags": 2.0, "place": 1.5, "body": 1.0}
+_PART_MARK = "\x1f"
+_PARTS = re.compile(r"\x1f(\w+)\x1f")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def weighted_text(**parts: str) -> str:
+    """Parts of a product as one value for the `text` field, each marked with its name."""
+    return "".join(
+        f"{_PART_MARK}{name}{_PART_MARK}{_CONTROL.sub(' ', text)} " for name, text in parts.items()
+    )
+
+
+class WeightedChineseTokenizer(ChineseTokenizer):
+    """ChineseTokenizer over weighted_text(): each word's boost is its part's weight."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pieces = _PARTS.split(value)
+        yield from self._tokens(token, pieces[0], 1.0, positions, chars, keeporiginal, 0, 0)
+        for name, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            boost = PART_WEIGHTS.get(name, 1.0)
+            yield from self._tokens(token, text, boost, positions, chars, keeporiginal, 0, 0)
+
+
+class CharacterTokenizer(Tokenizer):
+    """Each Chinese character as a token, with positions, so that single characters (梨) and
+    words the segmenter cut differently can still be found as a phrase."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for offset, character in enumerate(value):
+            if not _is_cjk(character):
+                continue
+            token.text = character
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = character
+            if positions:
+                # Non-Chinese characters still take a position: a phrase never spans them.
+                token.pos = start_pos + offset
+            if chars:
+                token.startchar = start_char + offset
+                token.endchar = start_char + offset + 1
+            yield token
+
+
+class PinyinTokenizer(Tokenizer):
+    """Space-separated pinyin words as produced by pinyin_text()."""
+
+    def __call__(self, value, positions=False, chars=False, removestops=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for position, word in enumerate(value.split()):
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = position
+            yield token
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return english_stem(word) if word.isascii() else word
+
+
+class WordFilter(Filter):
+    """Lower case, stop words out, English stemmed (Chinese words pass unchanged), and the
+    unstemmed word kept as `original` (pinyin matching and highlighting need it).
+
+    One filter instead of Whoosh's four chained ones: indexing time goes per token.
+    """
+
+    def __call__(self, tokens):
+        for token in tokens:
+            lowered = token.text.lower()
+            if lowered in ALL_STOP_WORDS:
+                if token.removestops:
+                    continue
+                token.stopped = True
+            token.original = lowered
+            token.text = _stem(lowered)
+            yield token
+
+
+def word_analyzer():
+    """Segmenter, then lower case, stop words and English stemming."""
+    return ChineseTokenizer() | WordFilter()
+
+
+def spelling_analyzer():
+    """Segmenter + lower case, no stemming: the words a "did you mean" may propose."""
+    return ChineseTokenizer() | LowercaseFilter() | StopFilter(stoplist=ALL_STOP_WORDS, minsize=3)
+
+
+#: The analyzer for queries and highlighting (the `text` field's, without part weights).
+WORDS = word_analyzer()
+
+
+def warm_up() -> float:
+    """Run the segmenter and pinyin once so their start-up cost is paid now; returns seconds."""
+    started = time.perf_counter()
+    list(WORDS("砀山酥梨 Dangshan crisp pears 延安市洛川苹果"))
+    pinyin_text("砀山酥梨")
+    return time.perf_counter() - started
+
+
+def _pinyin_forms(word: str) -> tuple[str, str]:
+    """Whole-word pinyin and initials of a Chinese word: 砀山 -> ('dangshan', 'ds')."""
+    syllables = [syllable.lower() for syllable in lazy_pinyin(word)]
+    return "".join(syllables), "".join(syllable[:1] for syllable in syllables)
+
+
+@lru_cache(maxsize=8192)
 def pinyin_text(text: str) -> str:
-    """Syllables, whole words and initials of Chinese text: 砀山酥梨 -> 'dang shan su li dangshansuli dssl'."""
-    words = [word for word in rjieba.cut(text) if word.strip()]
-    syllables, joined, initials = [], [], []
-    for word in words:
-        pieces = lazy_pinyin(word)
-        syllables.extend(pieces)
-        joined.append("".join(pieces))
-        initials.append("".join(lazy_pinyin(word, style=Style.FIRST_LETTER)))
-    whole = "".join(joined)
-    return " ".join(syllables + joined + initials + [whole, "".join(initials)]).lower()
+    """Pinyin of the Chinese in a text, as syllables, words, word initials and the whole run:
+    砀山酥梨 -> 'dang shan su li dangshan suli dangshansuli ds sl dssl'."""
+    pieces: list[str] = []
+    for run in _CHINESE_RUN.findall(text):
+        # One conversion per run (pypinyin is the slow part of indexing, and the run gives it
+        # the context for characters with several readings); words are slices of it.
+        syllables = [syllable.lower() for syllable in lazy_pinyin(run)]
+        if len(syllables) != len(run):
+            syllables = [_pinyin_forms(character)[0] for character in run]
+        words = [(start, end) for _word, start, end in rjieba.tokenize(run, mode="search")]
+        pieces += syllables
+        pieces += ["".join(syllables[start:end]) for start, end in words]
+        pieces.append("".join(syllables))
+        pieces += [
+            "".join(syllable[:1] for syllable in syllables[start:end]) for start, end in words
+        ]
+        pieces.append("".join(syllable[:1] for syllable in syllables))
+    unique = dict.fromkeys(piece for piece in pieces if piece.isascii() and piece.isalnum())
+    return " ".join(unique)
+
+
+@lru_cache(maxsize=8192)
+def pinyin_words(text: str) -> str:
+    """Whole pinyin words of the Chinese in a text, for place names: 砀山县 -> 'dangshan dangshanxian'."""
+    words = []
+    for run in _CHINESE_RUN.findall(text):
+        syllables = [syllable.lower() for syllable in lazy_pinyin(run)]
+        if len(syllables) != len(run):
+            continue
+        words += [
+            "".join(syllables[start:end]) for _w, start, end in rjieba.tokenize(run, mode="search")
+        ]
+        words.append("".join(syllables))
+    return " ".join(dict.fromkeys(word for word in words if word.isascii() and word.isalnum()))
 
 
 def romanize(text: str) -> str:
@@ -82,110 +344,1288 @@ def romanize(text: str) -> str:
     return " ".join("".join(lazy_pinyin(word)) for word in words).lower()
 
 
+# --- Schema and documents ------------------------------------------------------------------
+
+#: Price bands of the facet: key -> (lowest fen, highest fen or None), by the cheapest variant.
+PRICE_BANDS: dict[str, tuple[int, int | None]] = {
+    "under-30": (0, 2999),
+    "30-60": (3000, 5999),
+    "60-100": (6000, 9999),
+    "100-up": (10000, None),
+}
+#: Bump when the schema or the analysis (MARKET_WORDS too) changes: ensure_index() then
+#: rebuilds an index built by an older version.
+SCHEMA_VERSION = "6"
+VERSION_FILE = "village-market-schema"
+
 SCHEMA = Schema(
     id=ID(stored=True, unique=True),
-    title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=3.0),
-    pinyin=TEXT(field_boost=2.0),
-    body=TEXT(analyzer=chinese_analyzer()),
-    place=TEXT(analyzer=chinese_analyzer(), field_boost=1.5),
-    region=ID(stored=True),
-    category=ID(stored=True),
-    price=NUMERIC(stored=True, sortable=True),
-    in_stock=BOOLEAN(stored=True),
-    featured=BOOLEAN(stored=True),
-    created=NUMERIC(sortable=True),
-    shop=STORED,
+    #: Titles, tags, region and shop names, descriptions and variant specs in both languages,
+    #: each word weighted by where it appears (PART_WEIGHTS).
+    text=TEXT(analyzer=WeightedChineseTokenizer() | WordFilter(), phrase=False),
+    #: Chinese characters of the title one by one, for 梨 and for words cut differently.
+    title_chars=TEXT(analyzer=CharacterTokenizer(), phrase=True, field_boost=2.0),
+    #: Pinyin of the Chinese title: syllables, words, initials (dssl).
+    pinyin=TEXT(analyzer=PinyinTokenizer(), phrase=False, field_boost=2.5),
+    #: Unstemmed English title words a "did you mean" may propose (pinyin ones come from the
+    #: pinyin field); never searched.
+    spelling=TEXT(analyzer=spelling_analyzer(), phrase=False),
+    # Facet and sort values are columns only, read by _Opened, never searched as terms:
+    # indexing them too would cost a posting (and, in Whoosh, a file check) per value.
+    region=COLUMN(RefBytesColumn()),
+    category=COLUMN(RefBytesColumn()),
+    #: b"yes" when any variant can be bought.
+    stock=COLUMN(RefBytesColumn()),
+    #: The PRICE_BANDS key of the lowest variant price.
+    band=COLUMN(RefBytesColumn()),
+    #: Lowest variant price in fen.
+    price=COLUMN(NumericColumn("q")),
+    featured=COLUMN(NumericColumn("B")),
+    created=COLUMN(NumericColumn("q")),
 )
 
 
 def _document(product: Product) -> dict:
+    region, shop, category = product.region, product.shop, product.category
+    category_names = [category.name_zh, category.name_en] if category else []
+    place = [
+        region.name_zh,
+        region.name_en,
+        region.province_zh,
+        region.province_en,
+        shop.name_zh,
+        shop.name_en,
+    ]
+    place_pinyin = " ".join(pinyin_words(text) for text in (region.name_zh, shop.name_zh))
+    title_pinyin = pinyin_text(product.title_zh)
+    tags = " ".join(product.tag_list + category_names)
+    body = " ".join(
+        [product.description_zh, product.description_en]
+        + [f"{variant.spec_zh} {variant.spec_en}" for variant in product.variants]
+    )
     title = f"{product.title_zh} {product.title_en}"
-    return {
+    price = lowest_price_fen(product)
+    document = {
         "id": str(product.id),
-        "title": title,
-        "pinyin": pinyin_text(product.title_zh),
-        "body": " ".join(
-            [product.description_zh, product.description_en, product.tags.replace(",", " ")]
-            + [f"{variant.spec_zh} {variant.spec_en}" for variant in product.variants]
-            + ([product.category.name_zh, product.category.name_en] if product.category else [])
+        "text": weighted_text(
+            title=title, tags=tags, place=" ".join([*place, place_pinyin]), body=body
         ),
-        "place": " ".join(
-            [
-                product.region.name_zh,
-                product.region.name_en,
-                product.region.province_zh,
-                product.region.province_en,
-                product.shop.name_zh,
-                product.shop.name_en,
-                pinyin_text(product.region.name_zh),
-            ]
-        ),
-        "region": product.region.slug,
-        "category": product.category.slug if product.category else "",
-        "price": lowest_price_fen(product) or 0,
-        "in_stock": in_stock(product),
-        "featured": product.featured,
+        "title_chars": product.title_zh,
+        "pinyin": title_pinyin,
+        "spelling": product.title_en,
+        "region": region.slug.encode(),
+        "category": category.slug.encode() if category else b"",
+        "stock": b"yes" if in_stock(product) else b"no",
+        "featured": 1 if product.featured else 0,
         "created": int(product.created_at.timestamp()) if product.created_at else 0,
-        "shop": product.shop.slug,
     }
+    if price is not None:
+        # A product without variants has no price: it belongs to no price band.
+        document["price"] = price
+        document["band"] = price_band(price).encode()
+    return document
 
 
-def _index_dir() -> str:
-    return current_app.config["SEARCH_INDEX_PATH"]
+def price_band(price_fen: int) -> str:
+    """The PRICE_BANDS key a price falls in."""
+    for key, (low, high) in PRICE_BANDS.items():
+        if price_fen >= low and (high is None or price_fen <= high):
+            return key
+    return ""
 
 
-def _open():
-    return index.open_dir(_index_dir())
+def _load_public(session: Session, product_ids: list[int]) -> list[Product]:
+    """The public ones among these products, with everything a document needs loaded."""
+    return list(session.scalars(public_products().where(Product.id.in_(product_ids))).unique())
+
+
+# --- Where the index lives -----------------------------------------------------------------
+
+
+class SearchUnavailable(RuntimeError):
+    """The index is missing or unreadable (run `flask ensure-index`)."""
+
+
+def _live_path() -> str:
+    return os.path.abspath(current_app.config["SEARCH_INDEX_PATH"])
+
+
+def _sibling(name: str) -> str:
+    """A hidden path beside the live index: '.search-index.<name>'."""
+    live = _live_path()
+    return os.path.join(os.path.dirname(live), f".{os.path.basename(live)}.{name}")
+
+
+#: Opening races with another process's commit, which deletes the table of contents and the
+#: merged segments it replaced: try again this many times before calling the index unreadable.
+OPEN_ATTEMPTS = 5
+
+
+def _open_index(folder: str, searcher: bool = False):
+    """Open one generation folder (never the link itself: a swap must not change it mid-use),
+    or a searcher on it.
+
+    :raises SearchUnavailable: when it stays unreadable (missing, half-written or corrupt).
+    """
+    for attempt in range(OPEN_ATTEMPTS):
+        # Whoosh leaves a table of contents it could not read open: close it here, quietly,
+        # rather than let the garbage collector complain at some random later moment.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                ix = index.open_dir(folder, schema=None)
+                return ix.searcher() if searcher else ix
+            except Exception as error:  # noqa: BLE001 - told apart by trying again
+                problem = f"{type(error).__name__}: {error}"
+            gc.collect()
+        time.sleep(0.02 * (attempt + 1))
+    raise SearchUnavailable(f"search index at {folder} is unreadable: {problem}")
+
+
+def _live_folder() -> str:
+    """The generation folder the live path points at now."""
+    folder = os.path.realpath(_live_path())
+    if not os.path.isdir(folder):
+        raise SearchUnavailable(f"no search index at {_live_path()}")
+    return folder
+
+
+# Queries reuse one open searcher per thread and index generation: opening one costs more
+# than a whole small query.
+_searchers = threading.local()
+
+
+@contextmanager
+def _opened() -> Iterator["_Opened"]:
+    """The searcher of the current generation (reopened when writers have committed since)
+    with its facet and sort columns."""
+    folder = _live_folder()
+    cached = getattr(_searchers, "by_folder", None)
+    if cached is None:
+        cached = _searchers.by_folder = {}
+    opened = cached.get(folder)
+    try:
+        if opened is not None and not opened.searcher.up_to_date():
+            # Not searcher.refresh(): whoosh-reloaded 2.7.5's reader reuse brings back
+            # segments that a merge replaced, so refreshed results list documents twice.
+            opened.searcher.close()
+            opened = None
+        if opened is None:
+            for stale in cached.values():
+                with suppress(Exception):
+                    stale.searcher.close()
+            cached.clear()
+            opened = _Opened(folder, _open_index(folder, searcher=True))
+    except SearchUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - e.g. segment files vanished under a swap
+        cached.pop(folder, None)
+        raise SearchUnavailable(str(error)) from error
+    cached[folder] = opened
+    yield opened
+
+
+#: Index fields whose values make the facets (facet name -> field), and fields results sort by.
+FACET_FIELDS = {"region": "region", "category": "category", "price": "band", "stock": "stock"}
+SORT_FIELDS = ("price", "created", "featured")
+
+
+#: Whoosh's BM25F defaults, so the ranking is the one Whoosh's own scorer would give.
+K1, B = 1.2, 0.75
+#: Scored fields whose per-document lengths BM25 needs.
+SCORED_FIELDS = ("text", "pinyin", "title_chars")
+
+
+@dataclass
+class _SegmentColumns:
+    """One segment's facet and sort values and field lengths by document number (segments
+    never change)."""
+
+    values: dict[str, list]
+    docs_by_value: dict[str, dict[str, frozenset[int]]]
+    lengths: dict[str, list[int]]
+
+
+_segment_columns: dict[tuple[str, str], _SegmentColumns] = {}
+# Threads of one process share the segment cache (each has its own searcher).
+_segment_lock = threading.Lock()
+
+
+def _read_segment_columns(reader) -> _SegmentColumns:
+    count = reader.doc_count_all()
+    values: dict[str, list] = {}
+    for name in (*FACET_FIELDS.values(), *SORT_FIELDS):
+        column = list(reader.column_reader(name)) if reader.has_column(name) else []
+        if name not in SORT_FIELDS:
+            column = [value.decode() for value in column]
+        values[name] = column + [0 if name in SORT_FIELDS else ""] * (count - len(column))
+    docs_by_value: dict[str, dict[str, frozenset[int]]] = {}
+    for name in FACET_FIELDS.values():
+        groups: dict[str, list[int]] = {}
+        for docnum, value in enumerate(values[name]):
+            groups.setdefault(value, []).append(docnum)
+        docs_by_value[name] = {value: frozenset(docs) for value, docs in groups.items()}
+    lengths = {
+        name: [reader.doc_field_length(docnum, name, 0) or 0 for docnum in range(count)]
+        for name in SCORED_FIELDS
+    }
+    return _SegmentColumns(values, docs_by_value, lengths)
+
+
+class _Opened:
+    """A searcher and, read once per generation, the columns that facets and sorting use.
+
+    Facet counts and non-relevance orders come from plain Python sets and lists (set
+    intersections and heap selection run in C), not from Whoosh's per-document facet
+    collectors, which cost seconds on 100,000 products. Deleted documents stay in the
+    columns: every set used here is first intersected with a query's matches, which never
+    contain them.
+    """
+
+    def __init__(self, folder: str, searcher):
+        self.folder = folder
+        self.searcher = searcher
+        self._columns: tuple[dict, dict, dict] | None = None
+        self._all_docs: frozenset[int] | None = None
+        self._browse_rank: list[int] | None = None
+        self._postings: dict[tuple[str, str], dict[int, float]] = {}
+        self._length_norms: dict[str, list[float]] = {}
+        self._all_counts: dict[str, Counter] = {}
+
+    def count_values(self, fieldname: str, docs) -> Counter:
+        """How many of these documents have each value of a facet field."""
+        if docs is self._all_docs:
+            # Browsing everything: the same counts until the index changes.
+            if fieldname not in self._all_counts:
+                self._all_counts[fieldname] = self.count_values(fieldname, set(docs))
+            return self._all_counts[fieldname]
+        return Counter(map(self.values[fieldname].__getitem__, docs))
+
+    def postings(self, fieldname: str, text: str) -> dict[int, float]:
+        """Document -> weight of a term, read once per query (matching and scoring share it)."""
+        key = (fieldname, text)
+        if key not in self._postings:
+            self._postings[key] = _read_postings(self, fieldname, text)
+        return self._postings[key]
+
+    def forget_postings(self) -> None:
+        """Start a new query: postings are not kept between queries (they can be large)."""
+        self._postings.clear()
+
+    def length_norm(self, fieldname: str) -> list[float]:
+        """BM25's length part per document: K1 * (1 - B + B * length / average length)."""
+        if fieldname not in self._length_norms:
+            lengths = self._load()[2].get(fieldname, [])
+            average = self.searcher.avg_field_length(fieldname) or 1.0
+            self._length_norms[fieldname] = [
+                K1 * (1 - B + B * length / average) for length in lengths
+            ]
+        return self._length_norms[fieldname]
+
+    def _load(self) -> tuple[dict, dict, dict]:
+        if self._columns is None:
+            values: dict[str, list] = {name: [] for name in (*FACET_FIELDS.values(), *SORT_FIELDS)}
+            lengths: dict[str, list[int]] = {name: [] for name in SCORED_FIELDS}
+            docs_by_value: dict[str, dict[str, frozenset[int]]] = {
+                name: {} for name in FACET_FIELDS.values()
+            }
+            in_use = set()
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                if reader.doc_count_all() == 0:
+                    continue
+                key = (self.folder, reader.segment().segment_id())
+                in_use.add(key)
+                with _segment_lock:
+                    segment = _segment_columns.get(key)
+                if segment is None:
+                    segment = _read_segment_columns(reader)
+                    with _segment_lock:
+                        _segment_columns[key] = segment
+                for name, column in segment.values.items():
+                    values[name].extend(column)
+                for name, column in segment.lengths.items():
+                    lengths[name].extend(column)
+                for name, groups in segment.docs_by_value.items():
+                    merged = docs_by_value[name]
+                    for value, docs in groups.items():
+                        shifted = docs if offset == 0 else frozenset(d + offset for d in docs)
+                        merged[value] = merged[value] | shifted if value in merged else shifted
+            with _segment_lock:
+                for key in [key for key in _segment_columns if key not in in_use]:
+                    del _segment_columns[key]
+            self._columns = (values, docs_by_value, lengths)
+        return self._columns
+
+    @property
+    def values(self) -> dict[str, list]:
+        """Facet and sort field -> value by global document number."""
+        return self._load()[0]
+
+    @property
+    def docs_by_value(self) -> dict[str, dict[str, frozenset[int]]]:
+        """Facet field -> value -> document numbers having it (deleted ones included)."""
+        return self._load()[1]
+
+    @property
+    def all_docs(self) -> frozenset[int]:
+        """Every live document."""
+        if self._all_docs is None:
+            self._all_docs = frozenset(self.searcher.reader().all_doc_ids())
+        return self._all_docs
+
+    @property
+    def browse_rank(self) -> list[int]:
+        """Featured first, then newest: one number per document, larger first."""
+        if self._browse_rank is None:
+            self._browse_rank = [
+                featured * 2**40 + created
+                for featured, created in zip(
+                    self.values["featured"], self.values["created"], strict=True
+                )
+            ]
+        return self._browse_rank
+
+
+# --- Keeping the index up to date ----------------------------------------------------------
+
+#: How long a writer waits for another process's write lock before giving up (and logging).
+WRITE_LOCK_TIMEOUT = 30.0
+
+
+def _writer(ix):
+    # Whoosh's file lock lets one writer at a time in; waiting for it (instead of failing at
+    # once) is what keeps two gunicorn workers from losing each other's updates.
+    return ix.writer(timeout=WRITE_LOCK_TIMEOUT, delay=0.02)
+
+
+def index_products(product_ids: Iterable[int]) -> int:
+    """Re-read these products and update their documents: public ones (re)indexed, others removed.
+
+    Returns how many are in the index afterwards. Does nothing when there is no index yet
+    (`flask ensure-index` builds it from the database).
+    """
+    from shop.extensions import db
+
+    ids = sorted({int(product_id) for product_id in product_ids})
+    if not ids:
+        return 0
+    _journal_if_rebuilding(ids)
+    try:
+        folder = _live_folder()
+    except SearchUnavailable:
+        return 0
+    with Session(db.engine) as session:
+        products = {product.id: product for product in _load_public(session, ids)}
+        documents = {product_id: _document(product) for product_id, product in products.items()}
+    ix = _open_index(folder)
+    writer = _writer(ix)
+    try:
+        for product_id in ids:
+            if product_id in documents:
+                writer.update_document(**documents[product_id])
+            else:
+                writer.delete_by_term("id", str(product_id))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return len(documents)
+
+
+def remove_products(product_ids: Iterable[int]) -> None:
+    """Take these products out of the index (whatever the database says)."""
+    ids = sorted({int(product_id) for product_id in product_ids})
+    if not ids:
+        return
+    try:
+        folder = _live_folder()
+    except SearchUnavailable:
+        return
+    writer = _writer(_open_index(folder))
+    try:
+        for product_id in ids:
+            writer.delete_by_term("id", str(product_id))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+@dataclass
+class _Changes:
+    """What a transaction touched, by kind of row (ids)."""
+
+    products: set[int] = field(default_factory=set)
+    shops: set[int] = field(default_factory=set)
+    regions: set[int] = field(default_factory=set)
+    categories: set[int] = field(default_factory=set)
+    #: Products were inserted in bulk without ids: every id above this one is new.
+    products_above: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.products
+            or self.shops
+            or self.regions
+            or self.categories
+            or self.products_above is not None
+        )
+
+    def product_ids(self, session: Session) -> set[int]:
+        """Every product whose document may have changed."""
+        ids = set(self.products)
+        if self.products_above is not None:
+            ids.update(session.scalars(select(Product.id).where(Product.id > self.products_above)))
+        for column, values in (
+            (Product.shop_id, self.shops),
+            (Product.region_id, self.regions),
+            (Product.category_id, self.categories),
+        ):
+            if values:
+                ids.update(session.scalars(select(Product.id).where(column.in_(values))))
+        return ids
+
+
+_PENDING = "search_changes"
+
+
+def _changes(session) -> _Changes:
+    return session.info.setdefault(_PENDING, _Changes())
+
+
+def _loaded(obj, attribute: str):
+    """An attribute's value without loading anything (objects may be deleted or expired)."""
+    return inspect(obj).dict.get(attribute)
+
+
+def _note_flushed(session, _flush_context) -> None:
+    """Collect the ids of catalogue rows this flush wrote."""
+    changes = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, Product | Variant | Shop | Region | Category):
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        changes = changes or _changes(session)
+        if isinstance(obj, Product):
+            changes.products.add(obj.id)
+        elif isinstance(obj, Variant):
+            product_id = _loaded(obj, "product_id")
+            product = _loaded(obj, "product")
+            if product_id is None and product is not None:
+                product_id = product.id
+            if product_id is not None:
+                changes.products.add(product_id)
+        elif isinstance(obj, Shop):
+            changes.shops.add(obj.id)
+        elif isinstance(obj, Region):
+            changes.regions.add(obj.id)
+        else:
+            changes.categories.add(obj.id)
+
+
+#: `UPDATE variant SET ... WHERE id = :name` written as SQL text (stock moves are often written so).
+_TEXT_VARIANT_UPDATE = re.compile(
+    r'^\s*update\s+"?variant"?\s+set\s.*\bwhere\s+(?:"?variant"?\.)?"?id"?\s*=\s*:(\w+)',
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _note_statement(state) -> None:
+    """Statements run through the session bypass the flush: note the rows they write."""
+    if isinstance(state.statement, TextClause):
+        _note_text_update(state)
+    elif state.bind_mapper is not None and state.is_insert:
+        _note_bulk_insert(state, state.bind_mapper.class_)
+    elif state.bind_mapper is not None and (state.is_update or state.is_delete):
+        _note_bulk_change(state, state.bind_mapper.class_)
+
+
+def _note_text_update(state) -> None:
+    match = _TEXT_VARIANT_UPDATE.match(state.statement.text)
+    if match and isinstance(state.parameters, dict) and match.group(1) in state.parameters:
+        variant_id = state.parameters[match.group(1)]
+        product_id = state.session.scalar(
+            select(Variant.product_id).where(Variant.id == variant_id)
+        )
+        if product_id is not None:
+            _changes(state.session).products.add(product_id)
+
+
+def _note_bulk_insert(state, entity) -> None:
+    """`session.execute(insert(Product), rows)`: new products (or variants of products)."""
+    if entity not in (Product, Variant):
+        return  # a new shop, region or category has no products yet
+    parameters = state.parameters
+    rows = parameters if isinstance(parameters, list) else [parameters or {}]
+    changes = _changes(state.session)
+    key = "id" if entity is Product else "product_id"
+    if all(row.get(key) is not None for row in rows):
+        changes.products.update(row[key] for row in rows)
+    elif entity is Product:
+        # The database numbers them: every product above today's highest id is new.
+        highest = state.session.scalar(select(func.max(Product.id))) or 0
+        if changes.products_above is None or highest < changes.products_above:
+            changes.products_above = highest
+
+
+def _note_bulk_change(state, entity) -> None:
+    """`UPDATE`/`DELETE` statements: note the rows they are about to change."""
+    column = {
+        Product: Product.id,
+        Variant: Variant.product_id,
+        Shop: Shop.id,
+        Region: Region.id,
+        Category: Category.id,
+    }.get(entity)
+    if column is None:
+        return
+    where = state.statement.whereclause
+    parameters = state.parameters
+    if isinstance(parameters, list) and parameters and "id" in parameters[0]:
+        # Bulk UPDATE by primary key: the ids are in the parameter rows.
+        ids = [row["id"] for row in parameters]
+        found = set(state.session.scalars(select(column).where(entity.id.in_(ids))))
+    elif where is not None:
+        found = set(state.session.scalars(select(column).where(where)))
+    else:
+        found = set(state.session.scalars(select(column)))
+    changes = _changes(state.session)
+    target = {
+        Product: changes.products,
+        Variant: changes.products,
+        Shop: changes.shops,
+        Region: changes.regions,
+        Category: changes.categories,
+    }[entity]
+    target.update(value for value in found if value is not None)
+
+
+def _apply_committed(session) -> None:
+    """After the commit: re-index what the transaction changed. Never fails the request."""
+    changes = session.info.pop(_PENDING, None)
+    if not changes or not has_app_context():
+        return
+    from shop.extensions import db
+
+    try:
+        with Session(db.engine) as reader:
+            ids = changes.product_ids(reader)
+        index_products(ids)
+    except Exception:  # noqa: BLE001 - the data is committed; a later reindex repairs the index
+        log.exception("Search index update failed; run `flask reindex` to repair it")
+
+
+def _forget(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+_events_installed = False
+
+
+def init_app(app: Flask) -> None:
+    """Keep the index following the database, and warm the segmenter at worker start."""
+    global _events_installed
+    if not _events_installed:
+        from shop.extensions import db
+
+        # db.session is one scoped session for every app in the process: listen once.
+        event.listen(db.session, "after_flush", _note_flushed)
+        event.listen(db.session, "do_orm_execute", _note_statement)
+        event.listen(db.session, "after_commit", _apply_committed)
+        event.listen(db.session, "after_rollback", _forget)
+        _events_installed = True
+    app.extensions["search_warm_up_seconds"] = warm_up()
+    _open_at_start(app)
+
+
+def _open_at_start(app: Flask) -> None:
+    """Open the index and read its facet columns now, so the first visitor does not wait.
+
+    A missing or damaged index is only logged: the site starts, search pages say search is
+    unavailable, and `flask ensure-index` (run by `make run`) rebuilds it.
+    """
+    with app.app_context():
+        try:
+            with _opened() as opened:
+                opened.docs_by_value  # noqa: B018 - reading it is the point
+        except Exception as error:  # noqa: BLE001 - the site must start whatever the index is like
+            if os.path.lexists(_live_path()):
+                log.warning(
+                    "Search index unavailable at start (%s); run `flask ensure-index`", error
+                )
+
+
+# --- Rebuilding ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _rebuild_lock() -> Iterator[None]:
+    """Only one rebuild at a time; writers see it held and journal their updates."""
+    path = _sibling("rebuild-lock")
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+def _rebuild_running() -> bool:
+    try:
+        handle = os.open(_sibling("rebuild-lock"), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)  # closing also releases a shared lock we may have taken
+    return False
+
+
+def _journal_if_rebuilding(product_ids: list[int]) -> None:
+    """While a rebuild runs, remember updated ids so they are replayed into the new index."""
+    if not _rebuild_running():
+        return
+    line = (" ".join(str(product_id) for product_id in product_ids) + "\n").encode()
+    handle = os.open(_sibling("journal"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(handle, line)  # one small O_APPEND write: lines from workers never interleave
+    finally:
+        os.close(handle)
+
+
+def _take_journal() -> set[int]:
+    path = _sibling("journal")
+    taken = _sibling(f"journal-{os.getpid()}-{time.time_ns()}")
+    try:
+        os.replace(path, taken)
+    except FileNotFoundError:
+        return set()
+    with open(taken, encoding="ascii") as handle:
+        ids = {int(word) for line in handle for word in line.split()}
+    os.remove(taken)
+    return ids
+
+
+def _generations() -> list[str]:
+    live = _live_path()
+    prefix = f".{os.path.basename(live)}.gen-"
+    parent = os.path.dirname(live)
+    return [os.path.join(parent, name) for name in os.listdir(parent) if name.startswith(prefix)]
+
+
+def _swap_in(folder: str) -> None:
+    """Point the live path at a new generation in one atomic rename."""
+    live = _live_path()
+    if os.path.isdir(live) and not os.path.islink(live):
+        # An index folder from before generations (or copied in): move it aside first.
+        os.replace(live, _sibling(f"gen-{time.time_ns()}-old"))
+    link = _sibling(f"link-{os.getpid()}-{time.time_ns()}")
+    os.symlink(os.path.basename(folder), link)
+    os.replace(link, live)
+
+
+#: From this many products a rebuild analyses documents in two processes (Whoosh's MpWriter,
+#: one segment each): analysis is pure Python, so a second core nearly halves the time.
+PARALLEL_REBUILD_FROM = 20_000
+
+
+def _write_documents(ix, batches: Iterable[list[dict]], expected: int) -> int:
+    if expected >= PARALLEL_REBUILD_FROM and (os.cpu_count() or 1) > 1:
+        writer = ix.writer(procs=2, limitmb=128, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=256)
+    count = 0
+    try:
+        for batch in batches:
+            for document in batch:
+                writer.add_document(**document)
+            count += len(batch)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return count
+
+
+REBUILD_BATCH = 1000
+
+
+def _all_documents() -> Iterator[list[dict]]:
+    """Documents of every public product, read in batches so memory stays flat."""
+    from shop.extensions import db
+
+    last_id = 0
+    while True:
+        with Session(db.engine) as session:
+            ids = list(
+                session.scalars(
+                    public_products()
+                    .with_only_columns(Product.id)
+                    .where(Product.id > last_id)
+                    .order_by(Product.id)
+                    .limit(REBUILD_BATCH)
+                )
+            )
+            if not ids:
+                return
+            yield [_document(product) for product in _load_public(session, ids)]
+        last_id = ids[-1]
+
+
+def _public_count() -> int:
+    from shop.extensions import db
+
+    with Session(db.engine) as session:
+        return session.scalar(
+            select(func.count()).select_from(
+                public_products().with_only_columns(Product.id).subquery()
+            )
+        )
+
+
+def rebuild() -> int:
+    """Build a fresh index from the database beside the live one, then swap it in. Returns the count."""
+    live = _live_path()
+    os.makedirs(os.path.dirname(live), exist_ok=True)
+    with _rebuild_lock():
+        _take_journal()  # updates journalled before now are in the snapshot read below
+        current = os.path.realpath(live)
+        for old in _generations():
+            # Keep the live generation and the one before it (a searcher may still read it).
+            if old != current:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = _sibling(f"gen-{time.time_ns()}")
+        os.makedirs(folder)
+        try:
+            ix = index.create_in(folder, SCHEMA)
+            count = _write_documents(ix, _all_documents(), _public_count())
+            with open(os.path.join(folder, VERSION_FILE), "w", encoding="ascii") as handle:
+                handle.write(SCHEMA_VERSION)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _swap_in(folder)
+        missed = _take_journal()
+    if missed:
+        index_products(missed)
+    return count
+
+
+def index_problem() -> str | None:
+    """Why the live index cannot serve queries, or None when it can."""
+    try:
+        folder = _live_folder()
+    except SearchUnavailable:
+        return "missing"
+    try:
+        with open(os.path.join(folder, VERSION_FILE), encoding="ascii") as handle:
+            if handle.read().strip() != SCHEMA_VERSION:
+                return "built by an older version"
+    except OSError:
+        return "built by an older version"
+    try:
+        ix = _open_index(folder)
+        with ix.searcher() as searcher:
+            searcher.search(Every(), limit=1)
+            searcher.search(Term("title", "test"), limit=1)
+            list(searcher.reader().all_stored_fields())[:1]
+    except Exception as error:  # noqa: BLE001 - anything unreadable means rebuild
+        return f"unreadable ({error})"
+    return None
 
 
 def ensure_index() -> bool:
-    """Open the index, rebuilding it when missing or unreadable. Returns True if it was rebuilt."""
-    try:
-        if index.exists_in(_index_dir()):
-            _open().doc_count()
-            return False
-    except Exception:  # noqa: BLE001 - any unreadable index is rebuilt from the database
-        current_app.logger.warning("Search index unreadable; rebuilding it from the database")
+    """Rebuild the index when it is missing, unreadable or outdated. Returns True if it was rebuilt."""
+    problem = index_problem()
+    if problem is None:
+        return False
+    log.warning("Search index %s; rebuilding it from the database", problem)
     rebuild()
     return True
 
 
-def rebuild() -> int:
-    """Build a fresh index beside the live one from the database, then swap it in. Returns the count."""
-    target = _index_dir()
-    parent = os.path.dirname(os.path.abspath(target)) or "."
-    os.makedirs(parent, exist_ok=True)
-    building = tempfile.mkdtemp(prefix=".search-build-", dir=parent)
-    new_index = index.create_in(building, SCHEMA)
-    writer = new_index.writer(limitmb=128)
-    count = 0
-    for product in db.session.scalars(public_products()).unique():
-        writer.add_document(**_document(product))
-        count += 1
-    writer.commit()
-    old = None
-    if os.path.exists(target):
-        old = tempfile.mkdtemp(prefix=".search-old-", dir=parent)
-        os.rmdir(old)
-        os.replace(target, old)
-    os.replace(building, target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-    return count
+# --- Querying ------------------------------------------------------------------------------
+
+#: Longer queries are refused (with a 400 and a message): no product title is this long, and
+#: each word costs a lookup in every field.
+MAX_QUERY_LENGTH = 100
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+FACETS = ("region", "category", "price", "stock")
+
+
+class QueryTooLong(ValueError):
+    """The visitor's query is longer than MAX_QUERY_LENGTH characters."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a visitor asked for: words, facet filters, order and page."""
+
+    text: str = ""
+    region: str | None = None
+    category: str | None = None
+    price: str | None = None
+    in_stock: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+
+    def filters(self) -> dict[str, str]:
+        """The active facet filters, by facet name."""
+        active = {"region": self.region, "category": self.category, "price": self.price}
+        if self.in_stock:
+            active["stock"] = "yes"
+        return {name: value for name, value in active.items() if value}
+
+
+@dataclass(frozen=True)
+class MatchTerms:
+    """What a query matched on, for highlighting: stems, pinyin words, Chinese phrases."""
+
+    stems: frozenset[str] = frozenset()
+    pinyin: frozenset[str] = frozenset()
+    phrases: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.pinyin or self.phrases)
 
 
 @dataclass
 class SearchResult:
-    """One page of results: product ids in rank order and the total count."""
+    """One page of results."""
 
     ids: list[int]
     total: int
+    page: int
+    per_page: int
+    #: facet name -> [(value, count)], values with at least one product, largest count first.
+    facets: dict[str, list[tuple[str, int]]]
+    terms: MatchTerms
+    #: A corrected query that finds something, when this one found nothing.
+    suggestion: str | None = None
+    #: True when no product matched every word and these match some of them.
+    partial: bool = False
+
+    @property
+    def pages(self) -> int:
+        """How many pages the results fill."""
+        return max(1, -(-self.total // self.per_page))
 
 
-def search(query: str, page: int = 1, per_page: int = 24) -> SearchResult:
-    """Product ids matching the words, best first."""
-    ix = _open()
-    parser = MultifieldParser(["title", "pinyin", "body", "place"], ix.schema, group=OrGroup)
-    with ix.searcher() as searcher:
-        hits = searcher.search_page(parser.parse(query), page, pagelen=per_page)
-        return SearchResult(ids=[int(hit["id"]) for hit in hits], total=len(hits))
+def clean_query(text: str) -> str:
+    """The query as searched: control characters (NUL...) removed, spaces collapsed.
+
+    :raises QueryTooLong: above MAX_QUERY_LENGTH characters.
+    """
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co") else ch for ch in text)
+    text = " ".join(text.split())
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryTooLong(text)
+    return text
+
+
+@dataclass
+class _Group:
+    """Overlapping words of one stretch of the query (延安, 延安市): any of them may match."""
+
+    start: int
+    end: int
+    #: (lower-cased word, stem) pairs.
+    words: list[tuple[str, str]]
+    text: str = ""
+
+
+def _query_groups(text: str) -> list[_Group]:
+    folded = unicodedata.normalize("NFKC", text)
+    groups: list[_Group] = []
+    for token in WORDS(folded, chars=True):
+        pair = (token.original, token.text)
+        if groups and token.startchar < groups[-1].end:
+            last = groups[-1]
+            last.end = max(last.end, token.endchar)
+            if pair not in last.words:
+                last.words.append(pair)
+        else:
+            groups.append(_Group(token.startchar, token.endchar, [pair]))
+    for group in groups:
+        group.text = folded[group.start : group.end]
+    return groups
+
+
+_WORD_FIELDS = ("text",)
+
+
+def _group_query(group: _Group, reader) -> tuple[Query, set[str], set[str], set[str]]:
+    """Any word of the group in any field; Chinese text not indexed as a word is matched as
+    a phrase of characters instead (single characters such as 梨 always are)."""
+    alternatives: list[Query] = []
+    stems, pinyin, phrases = set(), set(), set()
+    found_word = False
+    for word, stemmed in group.words:
+        for name in _WORD_FIELDS:
+            alternatives.append(Term(name, stemmed))
+            found_word = found_word or reader.doc_frequency(name, stemmed) > 0
+        stems.add(stemmed)
+        if word.isascii() and word.isalnum() and reader.doc_frequency("pinyin", word) > 0:
+            # Only words that are pinyin of some title: highlighting then converts Chinese
+            # text to pinyin only when the query really used it.
+            alternatives.append(Term("pinyin", word))
+            pinyin.add(word)
+            found_word = True
+    characters = [ch for ch in group.text if _is_cjk(ch)]
+    if characters and (len(characters) == 1 or not found_word):
+        if len(characters) == 1:
+            alternatives.append(Term("title_chars", characters[0]))
+        else:
+            alternatives.append(Phrase("title_chars", characters))
+        phrases.add("".join(characters))
+    return Or(alternatives), stems, pinyin, phrases
+
+
+def _docs(opened: _Opened, whoosh_query: Query) -> set[int] | frozenset[int]:
+    """Document numbers matching a query built by _text_query(), by set algebra."""
+    if isinstance(whoosh_query, Every):
+        return opened.all_docs
+    if isinstance(whoosh_query, Or):
+        return set().union(*(_docs(opened, part) for part in whoosh_query.subqueries))
+    if isinstance(whoosh_query, And):
+        parts = sorted((_docs(opened, part) for part in whoosh_query.subqueries), key=len)
+        return set(parts[0]).intersection(*parts[1:])
+    if isinstance(whoosh_query, Term):
+        return set(opened.postings(whoosh_query.fieldname, whoosh_query.text))
+    return set(opened.searcher.docs_for_query(whoosh_query))
+
+
+def _read_postings(opened: _Opened, fieldname: str, text: str) -> dict[int, float]:
+    """Every live document containing a term, with the term's weight there."""
+    weights: dict[int, float] = {}
+    for leaf, offset in opened.searcher.leaf_searchers():
+        reader = leaf.reader()
+        if (fieldname, text) not in reader:
+            continue
+        matcher = reader.postings(fieldname, text)
+        deleted: frozenset[int] = frozenset()
+        if isinstance(matcher, FilterMatcher):  # the segment has deleted documents
+            deleted, matcher = reader.deleted_docs_set, matcher.child
+        ids, values = _block_postings(matcher)
+        if offset:
+            ids = [docnum + offset for docnum in ids]
+            deleted = frozenset(docnum + offset for docnum in deleted)
+        weights.update(zip(ids, values, strict=True))
+        for docnum in deleted:
+            weights.pop(docnum, None)
+    return weights
+
+
+def _block_postings(matcher) -> tuple[list[int], list[float]]:
+    """A postings list's document numbers and weights, whole blocks at once.
+
+    Stepping a matcher one document at a time in Python (all_ids(), or Whoosh's collectors)
+    costs tens of milliseconds per common word on 100,000 products. Whoosh's W3 leaf matcher
+    keeps each decoded block in `_ids` and `_weights`; whoosh-reloaded is pinned, and any other
+    matcher falls back to stepping.
+    """
+    ids: list[int] = []
+    weights: list[float] = []
+    if not all(hasattr(matcher, name) for name in ("_ids", "_i", "_read_ids", "_read_weights")):
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        ids.extend(matcher._ids[matcher._i :])
+        weights.extend(matcher._weights[matcher._i :])
+        matcher._next_block()
+    return ids, weights
+
+
+def _leaf_queries(whoosh_query: Query) -> Iterator[Query]:
+    if isinstance(whoosh_query, Or | And):
+        for part in whoosh_query.subqueries:
+            yield from _leaf_queries(part)
+    elif isinstance(whoosh_query, Term | Phrase):
+        yield whoosh_query
+
+
+def _bm25(opened: _Opened, whoosh_query: Query, candidates) -> dict[int, float]:
+    """BM25 scores of the candidate documents: the sum over the query's terms, as Whoosh's
+    BM25F scorer computes them, but over whole postings blocks instead of per-document
+    matcher calls (five to ten times faster for words found in thousands of products)."""
+    scores: dict[int, float] = {}
+    get = scores.get
+    searcher = opened.searcher
+    for leaf in _leaf_queries(whoosh_query):
+        if isinstance(leaf, Term):
+            weights = opened.postings(leaf.fieldname, leaf.text)
+            if not weights:
+                continue
+            idf_k1 = searcher.idf(leaf.fieldname, leaf.text) * (K1 + 1)
+            norm = opened.length_norm(leaf.fieldname)
+            if len(candidates) < len(weights):
+                pairs = ((d, weights[d]) for d in candidates if d in weights)
+            else:
+                pairs = ((d, w) for d, w in weights.items() if d in candidates)
+            for docnum, weight in pairs:
+                scores[docnum] = get(docnum, 0.0) + idf_k1 * weight / (weight + norm[docnum])
+        else:
+            # A phrase of characters: one average occurrence in the field.
+            docs = _docs(opened, leaf) & candidates
+            if not docs:
+                continue
+            idf = math.log(searcher.doc_count() / (len(docs) + 1)) + 1
+            weight = searcher.schema[leaf.fieldname].format.field_boost
+            score = idf * weight * (K1 + 1) / (weight + K1)
+            for docnum in docs:
+                scores[docnum] = get(docnum, 0.0) + score
+    return scores
+
+
+def _restrict(opened: _Opened, docs, filters: dict[str, str]):
+    for name, value in filters.items():
+        docs = docs & opened.docs_by_value[FACET_FIELDS[name]].get(value, frozenset())
+    return docs
+
+
+def _facet_counts(opened: _Opened, matched, filters: dict[str, str], selected):
+    """Counts per facet value. A facet's counts ignore its own filter and apply the others,
+    so the visitor sees what choosing another value would give."""
+    facets = {}
+    for name, field_name in FACET_FIELDS.items():
+        if name in filters:
+            others = {key: value for key, value in filters.items() if key != name}
+            base = _restrict(opened, matched, others)
+        else:
+            base = selected
+        counts = [
+            (value, count)
+            for value, count in opened.count_values(field_name, base).items()
+            if value
+        ]
+        if name == "price":
+            counts.sort(key=lambda item: list(PRICE_BANDS).index(item[0]))
+        else:
+            counts.sort(key=lambda item: (-item[1], item[0]))
+        facets[name] = counts
+    return facets
+
+
+def _ordered(opened: _Opened, docs, sort: str, limit: int) -> list[int]:
+    """The first `limit` documents in a non-relevance order (ties: index order)."""
+    in_index_order = sorted(docs)
+    if sort == "price_asc":
+        return heapq.nsmallest(limit, in_index_order, key=opened.values["price"].__getitem__)
+    if sort == "price_desc":
+        return heapq.nlargest(limit, in_index_order, key=opened.values["price"].__getitem__)
+    if sort == "newest":
+        return heapq.nlargest(limit, in_index_order, key=opened.values["created"].__getitem__)
+    return heapq.nlargest(limit, in_index_order, key=opened.browse_rank.__getitem__)
+
+
+def _run(opened: _Opened, whoosh_query: Query, query: SearchQuery, scored: bool):
+    """One page of product ids, the total and the facet counts."""
+    filters = query.filters()
+    matched = _docs(opened, whoosh_query)
+    selected = _restrict(opened, matched, filters)
+    facets = _facet_counts(opened, matched, filters, selected)
+    limit = query.page * query.per_page
+    start = (query.page - 1) * query.per_page
+    if start >= len(selected):
+        docnums = []
+    elif scored and query.sort == "relevance":
+        scores = _bm25(opened, whoosh_query, selected)
+        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+        docnums = [docnum for docnum, _score in best[start:limit]]
+    else:
+        docnums = _ordered(opened, selected, query.sort, limit)[start:]
+    stored = opened.searcher.stored_fields
+    return [int(stored(docnum)["id"]) for docnum in docnums], len(selected), facets
+
+
+#: Fields whose words a "did you mean" may propose: English words and pinyin.
+_SPELLING_FIELDS = ("spelling", "pinyin")
+
+
+def _known(reader, word: str) -> bool:
+    return any(
+        reader.doc_frequency(name, token.text) > 0
+        for name in _SPELLING_FIELDS
+        for token in spelling_analyzer()(word)
+    )
+
+
+def _correction(reader, word: str) -> str | None:
+    """The catalogue word nearest to a misspelt one (fewest edits, then most products)."""
+    maxdist = 1 if len(word) <= 4 or not word.isascii() else 2
+    for distance in range(1, maxdist + 1):
+        candidates = {
+            (reader.doc_frequency(name, candidate), candidate)
+            for name in _SPELLING_FIELDS
+            for candidate in reader.terms_within(name, word, distance, prefix=1)
+            if candidate != word and len(candidate) >= 3
+        }
+        if candidates:
+            return max(candidates)[1]
+    return None
+
+
+def _suggest(opened: _Opened, text: str) -> str | None:
+    """The query with misspelt words replaced by near words of the catalogue, if that finds something."""
+    reader = opened.searcher.reader()
+    changed = False
+    words = []
+    for chunk in text.split():
+        word = unicodedata.normalize("NFKC", chunk).lower()
+        replacement = None
+        if len(word) >= 3 and word.isalnum() and not _known(reader, word):
+            replacement = _correction(reader, word)
+        words.append(replacement or chunk)
+        changed = changed or replacement is not None
+    if not changed:
+        return None
+    suggestion = " ".join(words)
+    whoosh_query, _terms = _text_query(suggestion, reader)
+    if whoosh_query is None or not _docs(opened, whoosh_query):
+        return None
+    return suggestion
+
+
+def _text_query(text: str, reader, all_words: bool = True) -> tuple[Query | None, MatchTerms]:
+    groups = _query_groups(text)
+    if not groups:
+        return None, MatchTerms()
+    parts, stems, pinyin, phrases = [], set(), set(), set()
+    for group in groups:
+        part, group_stems, group_pinyin, group_phrases = _group_query(group, reader)
+        parts.append(part)
+        stems |= group_stems
+        pinyin |= group_pinyin
+        phrases |= group_phrases
+    combined = parts[0] if len(parts) == 1 else (And(parts) if all_words else Or(parts))
+    return combined, MatchTerms(frozenset(stems), frozenset(pinyin), frozenset(phrases))
+
+
+def search(query: SearchQuery) -> SearchResult:
+    """Public product ids for a query, best first, with facet counts and a suggestion.
+
+    :raises SearchUnavailable: when the index cannot be read.
+    """
+    text = clean_query(query.text)
+    try:
+        return _search(text, query)
+    except SearchUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - e.g. a segment file damaged after opening
+        raise SearchUnavailable(f"search index unreadable: {error!r}") from error
+
+
+def _search(text: str, query: SearchQuery) -> SearchResult:
+    with _opened() as opened:
+        opened.forget_postings()
+        reader = opened.searcher.reader()
+        if not text:
+            whoosh_query, terms, scored = Every(), MatchTerms(), False
+        else:
+            whoosh_query, terms = _text_query(text, reader)
+            scored = True
+        if whoosh_query is None:
+            # Only punctuation, emoji or stop words: nothing to look for.
+            empty = {name: [] for name in FACETS}
+            return SearchResult([], 0, query.page, query.per_page, empty, terms)
+        ids, total, facets = _run(opened, whoosh_query, query, scored)
+        partial = False
+        if total == 0 and isinstance(whoosh_query, And):
+            # No product has every word: show those with some of them, best first.
+            any_query, terms = _text_query(text, reader, all_words=False)
+            ids, total, facets = _run(opened, any_query, query, scored)
+            partial = total > 0
+        suggestion = None
+        if total == 0 and text and not query.filters():
+            suggestion = _suggest(opened, text)
+        return SearchResult(
+            ids, total, query.page, query.per_page, facets, terms, suggestion, partial
+        )
+
+
+# --- Highlighting --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def _cached_pinyin_forms(word: str) -> frozenset[str]:
+    return frozenset(_pinyin_forms(word))
+
+
+@lru_cache(maxsize=8192)
+def _run_pinyin_forms(run: str) -> frozenset[str]:
+    """Whole pinyin and initials of a run of Chinese: 砀山酥梨 -> {'dangshansuli', 'dssl'}."""
+    whole, initials = _pinyin_forms(run)
+    return frozenset((whole, initials))
+
+
+def _marked_spans(text: str, terms: MatchTerms) -> list[tuple[int, int]]:
+    spans = []
+    for token in WORDS(text, chars=True):
+        matched = token.text in terms.stems or token.original in terms.pinyin
+        if not matched and terms.pinyin and _CHINESE_RUN.match(token.original):
+            matched = bool(_cached_pinyin_forms(token.original) & terms.pinyin)
+        if matched:
+            spans.append((token.startchar, token.endchar))
+    if terms.pinyin:
+        # Whole-name pinyin and initials (dangshansuli, dssl) mark the whole run of Chinese.
+        for run in _CHINESE_RUN.finditer(text):
+            if _run_pinyin_forms(run.group()) & terms.pinyin:
+                spans.append(run.span())
+    lowered = text.lower()
+    for phrase in terms.phrases:
+        start = lowered.find(phrase)
+        while start != -1:
+            spans.append((start, start + len(phrase)))
+            start = lowered.find(phrase, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _render(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
+    """Escape the text and wrap the spans (positions in the text + offset) in <mark>."""
+    pieces, position = [], 0
+    for start, end in spans:
+        start, end = max(start - offset, 0), min(end - offset, len(text))
+        if end <= start:
+            continue
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def highlight(text: str, terms: MatchTerms) -> Markup:
+    """The text escaped, with the words the query matched wrapped in <mark>."""
+    if not terms or not text:
+        return escape(text)
+    return _render(text, _marked_spans(text, terms))
+
+
+def excerpt(text: str, terms: MatchTerms, width: int = 90) -> Markup:
+    """About `width` characters of the text around its first match, highlighted."""
+    spans = _marked_spans(text, terms) if terms and text else []
+    start = max(0, spans[0][0] - width // 3) if spans and len(text) > width else 0
+    end = min(len(text), start + width)
+    prefix, suffix = ("…" if start > 0 else ""), ("…" if end < len(text) else "")
+    return escape(prefix) + _render(text[start:end], spans, offset=start) + escape(suffix)
