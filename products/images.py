@@ -2,6 +2,12 @@
 
 Every picture (seeded or uploaded) becomes WebP renditions at up to three widths plus a square
 thumbnail, stored under a content hash so that URLs can be cached for a year.
+
+Speed (bench/images.py, docs/benchmarks.md): a 4000x3000 phone photo must be done in well under
+a second on one core. The levers, in order of effect: JPEG draft decoding (the decoder itself
+scales by 1/2, 1/4 or 1/8, so a 12-megapixel photo is never decoded whole), deriving each smaller
+size from the previous one, and a cheaper WebP `method` for the largest size, whose encoding
+dominates the cost.
 """
 
 import hashlib
@@ -9,25 +15,43 @@ import io
 import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+# Registering just these plugins means Pillow never runs init(), which imports all ~40 of its
+# plugins on first use (a cold-start cost of tens of milliseconds).
+from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin  # noqa: F401  isort: skip
 
 #: Widths served in srcset; an image narrower than a width is never upscaled.
 WIDTHS = (320, 800, 1600)
 THUMBNAIL_SIZE = 240
 #: Anything larger is refused before decoding: a decompression bomb can fill memory.
 MAX_PIXELS = 40_000_000
+#: The only decoders untrusted bytes ever reach (JPEG covers MPO, the multi-picture JPEG of phones).
+DECODERS = ("JPEG", "PNG", "WEBP")
+#: Pillow's format names we accept.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
 WEBP_QUALITY = 80
-#: libwebp effort (0-6); 4 keeps a 1600 px encode well under the per-photo time budget.
-WEBP_METHOD = 4
+#: libwebp effort (0-6) per width. Method 2 encodes the 1600 px size in less than half the time of
+#: method 4 for about 5% more bytes; smaller sizes are cheap and fetched most, so they get 4.
+WEBP_METHODS = {1600: 2}
+DEFAULT_WEBP_METHOD = 4
+#: EXIF tag 0x0112: how the camera was held.
+ORIENTATION_TAG = 0x0112
+SIDEWAYS_ORIENTATIONS = (5, 6, 7, 8)
+
+_SRGB = ImageCms.createProfile("sRGB")
 
 
 class ImageRejected(ValueError):
-    """The file is not an image we can accept; `reason` is one of the keys of REASONS."""
+    """The file is not an image we can accept; `reason` is one of REASONS."""
 
-    REASONS = ("not_image", "too_large", "too_many_pixels")
+    #: not_image: not a JPEG/PNG/WebP at all; damaged: truncated or corrupt data;
+    #: too_large: more bytes than allowed; too_many_pixels: a possible decompression bomb.
+    REASONS = ("not_image", "damaged", "too_large", "too_many_pixels")
 
     def __init__(self, reason: str):
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
         super().__init__(reason)
         self.reason = reason
 
@@ -57,16 +81,27 @@ def thumbnail_name(key: str) -> str:
     return f"{key}-thumb.webp"
 
 
-def process_image(data: bytes, max_bytes: int) -> ProcessedImage:
-    """Turn uploaded bytes into clean WebP renditions.
+def stored_names(key: str, width: int) -> list[str]:
+    """Every file name stored for an image (all widths and the thumbnail)."""
+    return [rendition_name(key, each) for each in rendition_widths(width)] + [thumbnail_name(key)]
 
-    :raises ImageRejected: when the bytes are too many, not a decodable JPEG/PNG/WebP, or too many pixels.
+
+def content_key(data: bytes) -> str:
+    """The content-addressed name stem of uploaded bytes: the same photo always gets the same key."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def process_image(data: bytes, max_bytes: int) -> ProcessedImage:
+    """Turn uploaded bytes into clean WebP renditions with no metadata at all.
+
+    :raises ImageRejected: when the bytes are too many, not a JPEG/PNG/WebP Pillow can decode,
+        damaged, or too many pixels.
     """
     if len(data) > max_bytes:
         raise ImageRejected("too_large")
     source = _open_verified(data)
     largest = _oriented_largest(source)
-    key = hashlib.sha256(data).hexdigest()[:32]
+    key = content_key(data)
     processed = ProcessedImage(key=key, width=largest.width, height=largest.height)
     # Each smaller width is made from the previous one: far cheaper than from the original.
     current = largest
@@ -74,21 +109,24 @@ def process_image(data: bytes, max_bytes: int) -> ProcessedImage:
         if current.width != width:
             height = max(1, round(current.height * width / current.width))
             current = current.resize((width, height), Image.Resampling.LANCZOS)
-        processed.files[rendition_name(key, width)] = _encode_webp(current)
-    thumbnail = ImageOps.fit(current, (THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
-    processed.files[thumbnail_name(key)] = _encode_webp(thumbnail)
+        processed.files[rendition_name(key, width)] = _encode_webp(current, width)
+    side = min(THUMBNAIL_SIZE, current.width, current.height)
+    thumbnail = ImageOps.fit(current, (side, side), Image.Resampling.LANCZOS)
+    processed.files[thumbnail_name(key)] = _encode_webp(thumbnail, side)
     return processed
 
 
 def _open_verified(data: bytes) -> Image.Image:
-    """Open the bytes as an image of an accepted format with a sane pixel count."""
+    """Open the bytes (header only) as an image of an accepted format with a sane pixel count."""
     try:
         with warnings.catch_warnings():
+            # Pillow only warns between its own limit and twice that; we refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("not_image") from None
-    except OSError:
+            # Naming the formats also spares Pillow from importing its ~40 other plugins.
+            image = Image.open(io.BytesIO(data), formats=DECODERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("too_many_pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageRejected("not_image") from None
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected("not_image")
@@ -98,36 +136,63 @@ def _open_verified(data: bytes) -> Image.Image:
 
 
 def _oriented_largest(image: Image.Image) -> Image.Image:
-    """Decode (at reduced scale when possible), apply EXIF orientation, drop all metadata."""
-    orientation = image.getexif().get(0x0112, 1)
-    sideways = orientation in (5, 6, 7, 8)
+    """Decode (at reduced scale when possible), orient upright, in sRGB, with no metadata."""
     target = max(WIDTHS)
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    except (OSError, SyntaxError, ValueError):
+        orientation = 1  # unreadable EXIF: treat as upright; it is dropped anyway
+    sideways = orientation in SIDEWAYS_ORIENTATIONS
     if image.format in ("JPEG", "MPO"):
-        # JPEG can decode at 1/2, 1/4, 1/8 scale for free; ask for just enough for 1600 wide.
+        # The decoder scales by 1/2, 1/4 or 1/8 for free; ask for just enough for `target` wide
+        # after rotation (a sideways photo's stored height becomes its width).
         image.draft("RGB", (1, target) if sideways else (target, 1))
+    icc_profile = image.info.get("icc_profile")
     try:
         image.load()
-        upright = ImageOps.exif_transpose(image)
+        # In place: the decoded photo is not copied just to be turned upright.
+        ImageOps.exif_transpose(image, in_place=True)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         # Truncated or corrupt data: Pillow refuses to decode it.
-        raise ImageRejected("not_image") from None
-    mode = (
-        "RGBA" if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info else "RGB"
-    )
-    clean = upright.convert(mode)
-    # A fresh image carries no EXIF, GPS, XMP or ICC data: farmers' photos often hold their address.
+        raise ImageRejected("damaged") from None
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    clean = image if image.mode == mode else image.convert(mode)
+    # Start from an empty info: exif_transpose leaves the GPS block in info["exif"], and farmers'
+    # phone photos carry their home's coordinates. Nothing below ever passes metadata to save().
     clean.info = {}
     if clean.width > target:
-        height = max(1, round(clean.height * target / clean.width))
-        factor = clean.width // (target * 2)
+        # Box-reduce by a whole factor first (cheap), then resample the rest with Lanczos.
+        factor = clean.width // target
         if factor >= 2:
             clean = clean.reduce(factor)
+        height = max(1, round(clean.height * target / clean.width))
         clean = clean.resize((target, height), Image.Resampling.LANCZOS)
+    if icc_profile:
+        clean = _to_srgb(clean, icc_profile)
+    clean.info = {}
     return clean
 
 
-def _encode_webp(image: Image.Image) -> bytes:
-    """Encode without any metadata."""
+def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image:
+    """Convert colours from the photo's embedded profile (e.g. a phone's Display P3) to sRGB.
+
+    The profile itself is not kept, so without this the colours of wide-gamut photos would fade.
+    """
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image  # a broken profile: keep the pixels as they are
+
+
+def _encode_webp(image: Image.Image, width: int) -> bytes:
+    """Encode as WebP, passing no EXIF, XMP or ICC data."""
     buffer = io.BytesIO()
-    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    image.save(
+        buffer,
+        "WEBP",
+        quality=WEBP_QUALITY,
+        method=WEBP_METHODS.get(width, DEFAULT_WEBP_METHOD),
+    )
     return buffer.getvalue()

@@ -1,9 +1,12 @@
 """Where image files live. The only module that touches the file store.
 
 A small protocol with a local-folder implementation; an S3-compatible store would implement the
-same four methods and be chosen in create_app() by configuration.
+same four methods and be chosen in create_app() by configuration. Several app servers share the
+local store by pointing UPLOAD_FOLDER at one shared folder (NFS and the like): names are content
+hashes and every file is written whole with an atomic rename, so concurrent writers cannot clash.
 """
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -44,10 +47,19 @@ class LocalImageStore:
     def save(self, name: str, data: bytes) -> None:
         """Write atomically so a reader never sees half a file."""
         target = self._safe(name)
+        if target.is_file():
+            # Names are content hashes and files are only ever written whole: it is already there.
+            return
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".upload-")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            # A full disk or a killed request must not leave half-written temporary files behind.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
 
     def exists(self, name: str) -> bool:
         """True when the file is present."""

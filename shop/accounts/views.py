@@ -1,0 +1,238 @@
+"""Sign-up, log-in, log-out, passwords and the organizer's view of the outbox."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from shop.accounts import outbox, services
+from shop.accounts.auth import role_required
+from shop.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignupForm,
+)
+from shop.accounts.models import OutboxMessage, Role, User
+from shop.errors import render_error
+from shop.extensions import db, limiter
+from shop.web import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+#: Failed log-ins allowed per account and per address before the next attempt answers 429.
+#: LOGIN_ADDRESS_LIMIT can raise the per-address one for a classroom behind one address.
+LOGIN_LIMIT = "5 per 15 minutes"
+RESET_REQUEST_LIMIT = "5 per 15 minutes"
+SIGNUP_LIMIT = "20 per hour"
+#: How many outbox messages the organizer's page lists, newest first.
+OUTBOX_PAGE_SIZE = 100
+
+
+def _address_login_limit() -> str:
+    return current_app.config.get("LOGIN_ADDRESS_LIMIT") or LOGIN_LIMIT
+
+
+def _submitted_account() -> str:
+    """Rate-limit key: the email being tried, however it is capitalised."""
+    return "account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _login_failed(_response) -> bool:
+    """Only failed attempts count: a person who logs in is never slowed down."""
+    return bool(g.get("login_failed"))
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """Log in on a fresh session, so nothing planted in the old one (fixation) carries over."""
+    # The language choice lives in its own cookie and survives this.
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def _home_for(user: User) -> str:
+    """Where a person lands after logging in with no page to go back to."""
+    if user.has_role(Role.EXHIBITOR, Role.TRAINEE):
+        return url_for("sellers.home")
+    return url_for("catalogue.home")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(SIGNUP_LIMIT, methods=["POST"], key_func=get_remote_address)
+def signup():
+    """Create an account and log in with it."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                form.language.data,
+                form.role.data,
+            )
+        except services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
+            # Through the language switch, so the chosen language shows at once.
+            return redirect(
+                url_for("site.switch_language", code=user.language, next=_home_for(user))
+            )
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    LOGIN_LIMIT,
+    key_func=_submitted_account,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+@limiter.limit(
+    _address_login_limit,
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-address",
+)
+def login():
+    """Log in with email and password."""
+    next_page = request.args.get("next")
+    if current_user.is_authenticated:
+        return redirect(safe_next(next_page, _home_for(current_user)))
+    form = LoginForm()
+    failure = None
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.is_active:
+            _start_session(user, remember=form.remember.data)
+            return redirect(safe_next(next_page, _home_for(user)))
+        g.login_failed = True
+        if user is None:
+            failure = _(
+                "That email and password do not match an account. Check both and try again."
+            )
+        else:
+            failure = _("This account is switched off. Please contact the organizers.")
+    return render_template("accounts/login.html", form=form, failure=failure, next_page=next_page)
+
+
+@bp.errorhandler(429)
+def too_many_attempts(_error):
+    """Say plainly why the form is refused and what to do (both languages, like every page)."""
+    if request.endpoint == "accounts.login":
+        return render_error(
+            429,
+            _(
+                "Too many failed log-in attempts for this account or from your network. "
+                "Wait 15 minutes and try again, or reset your password."
+            ),
+        )
+    return render_error(429)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST, whose CSRF token CSRFProtect checks, so no other site can do it)."""
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."))
+    return redirect(url_for("catalogue.home"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The person's own account: who they are and what they can do here."""
+    return render_template("accounts/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password, knowing the current one."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except services.WrongPassword as error:
+            form.current_password.errors.append(str(error))
+        except services.AccountError as error:
+            form.new_password.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."))
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+def _reset_link(token: str) -> str:
+    """Absolute address of a reset page (on SITE_URL when the site is behind a proxy)."""
+    site = current_app.config.get("SITE_URL")
+    if site:
+        return site + url_for("accounts.reset_password", token=token)
+    return url_for("accounts.reset_password", token=token, _external=True)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(RESET_REQUEST_LIMIT, methods=["POST"], key_func=get_remote_address)
+def reset_request():
+    """Ask for a password-reset link; the answer is the same whether the email exists or not."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, _reset_link)
+        db.session.commit()
+        outbox.deliver_pending()
+        return render_template("accounts/reset_sent.html")
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password through a one-time link."""
+    if services.valid_reset_token(token) is None:
+        return render_template("accounts/reset_invalid.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except services.InvalidResetLink:
+            db.session.rollback()
+            return render_template("accounts/reset_invalid.html"), 410
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. Log in with the new one."))
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.get("/account/outbox")
+@role_required(Role.ORGANIZER)
+def outbox_messages():
+    """The organizer's view of messages to people, newest first (reset links among them)."""
+    messages = db.session.scalars(
+        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE_SIZE)
+    ).all()
+    return render_template("accounts/outbox.html", messages=messages)

@@ -1,0 +1,1 @@
+"""The seller workspace: shop profile, listings, photos, stock and CSV."""

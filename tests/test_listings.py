@@ -1,0 +1,563 @@
+"""Listings at /sell/products: create, edit, variants, photos, publish, archive, delete, bulk edits."""
+
+import io
+import os
+import re
+
+import pytest
+from PIL import Image
+from sqlalchemy import event, func, select
+
+from products.models import Category, Product, ProductImage, Variant
+from products.services import quality_score
+from shop.extensions import db
+from shop.sellers import services as seller_services
+from tests.conftest import csrf_token
+
+
+def jpeg(width=1200, height=900, colour=(180, 90, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def seller(app, make_user, make_shop, make_region, login_as):
+    """An exhibitor's logged-in client and shop (in Dangshan), and a category."""
+    owner = make_user("exhibitor", language="en")
+    region = make_region(name_zh="砀山县", name_en="Dangshan County")
+    shop = make_shop(owner=owner, region=region)
+    with app.app_context():
+        category = Category(slug="fresh-fruit", name_zh="鲜果", name_en="Fresh fruit")
+        db.session.add(category)
+        db.session.commit()
+        category_id = category.id
+    client = login_as(owner)
+    client.shop, client.category_id = shop, category_id
+    return client
+
+
+def token(client, url="/sell/products"):
+    return csrf_token(client.get(url).get_data(as_text=True))
+
+
+def post(client, url, data=None, **kwargs):
+    return client.post(url, data={"csrf_token": token(client), **(data or {})}, **kwargs)
+
+
+def new_listing(**fields):
+    data = {
+        "title_zh": "砀山酥梨 5斤装",
+        "title_en": "Dangshan crisp pears, 5 jin",
+        "description_zh": "",
+        "description_en": "",
+        "category": "0",
+        "tags": "",
+        "spec_zh": "一箱 5 斤",
+        "spec_en": "5 jin box",
+        "price": "39.9",
+        "stock": "20",
+        "weight_g": "2600",
+        "sku": "",
+    }
+    data.update(fields)
+    return data
+
+
+def create(client, **fields):
+    response = post(client, "/sell/products/new?lang=en", new_listing(**fields))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/sell/products/(\d+)$", response.headers["Location"]).group(1))
+
+
+def load(app, product_id):
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        if product is None:
+            return None
+        _ = product.variants, product.images, product.region
+        db.session.expunge(product)
+        return product
+
+
+# --- Creating and editing ------------------------------------------------------------------
+
+
+def test_a_new_listing_is_a_draft_with_its_first_variant_priced_in_fen(app, seller):
+    product = load(
+        app, create(seller, tags="礼盒， 地理标志,礼盒", category=str(seller.category_id))
+    )
+    assert product.status == "draft"
+    assert product.shop_id == seller.shop.id and product.region_id == seller.shop.region_id
+    assert product.slug == "dangshan-crisp-pears-5-jin"
+    assert product.tags == "礼盒,地理标志"
+    (variant,) = product.variants
+    assert (variant.price_fen, variant.stock, variant.weight_g) == (3990, 20, 2600)
+    assert variant.spec_zh == "一箱 5 斤" and variant.sku is None
+
+
+def test_a_new_listing_with_a_photo_gets_it_as_cover(app, seller):
+    data = new_listing()
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    response = post(seller, "/sell/products/new", data)
+    product_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    (image,) = load(app, product_id).images
+    assert (image.position, image.width, image.height) == (0, 1200, 900)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"price": "39.999"}, "at most two decimals"),
+        ({"price": "0"}, "more than 0"),
+        ({"price": ""}, "Enter an amount in yuan"),
+        ({"stock": "-1"}, "whole number"),
+        ({"stock": "lots"}, "whole number"),
+        ({"title_zh": "", "title_en": ""}, "Give the listing a title"),
+        ({"spec_zh": "", "spec_en": ""}, "Name the spec"),
+        ({"sku": "has spaces"}, "letters, digits"),
+    ],
+)
+def test_a_new_listing_with_a_mistake_keeps_what_was_typed(app, seller, fields, message):
+    response = post(
+        seller, "/sell/products/new?lang=en", new_listing(description_zh="甜脆多汁", **fields)
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "甜脆多汁" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+def test_a_used_sku_is_refused(app, seller, make_product):
+    make_product()  # another shop's product; its variant has a SKU
+    with app.app_context():
+        taken = db.session.scalar(select(Variant.sku))
+    response = post(seller, "/sell/products/new?lang=en", new_listing(sku=taken))
+    assert response.status_code == 422
+    assert "already used" in response.get_data(as_text=True)
+
+
+def test_editing_details(app, seller):
+    product_id = create(seller)
+    response = post(
+        seller,
+        f"/sell/products/{product_id}",
+        {
+            "title_zh": "砀山酥梨 10斤装",
+            "title_en": "",
+            "description_zh": "新描述",
+            "description_en": "",
+            "category": str(seller.category_id),
+            "tags": "gift",
+        },
+    )
+    assert response.status_code == 302
+    product = load(app, product_id)
+    assert product.title_zh == "砀山酥梨 10斤装" and product.title_en == ""
+    assert product.category_id == seller.category_id and product.tags == "gift"
+    assert product.slug.startswith("dangshan-suli-10-jin"), "pinyin of the new title"
+
+
+def test_the_edit_page_shows_the_listing(seller):
+    product_id = create(seller)
+    page = seller.get(f"/sell/products/{product_id}").get_data(as_text=True)
+    assert 'value="39.90"' in page and "Dangshan crisp pears, 5 jin" in page
+    assert "Listing quality" in page
+
+
+# --- Variants ------------------------------------------------------------------------------
+
+
+def test_adding_updating_and_removing_variants(app, seller):
+    product_id = create(seller)
+    add = post(
+        seller,
+        f"/sell/products/{product_id}/variants",
+        {
+            "new-spec_zh": "一箱 10 斤",
+            "new-spec_en": "",
+            "new-price": "69",
+            "new-stock": "3",
+            "new-weight_g": "5200",
+            "new-sku": "DS-10",
+        },
+    )
+    assert add.status_code == 302
+    first, second = load(app, product_id).variants
+    assert (second.spec_zh, second.price_fen, second.sku, second.position) == (
+        "一箱 10 斤",
+        6900,
+        "DS-10",
+        1,
+    )
+    prefix = f"v{first.id}-"
+    update = post(
+        seller,
+        f"/sell/products/{product_id}/variants/{first.id}",
+        {
+            f"{prefix}spec_zh": "一箱 5 斤",
+            f"{prefix}spec_en": "",
+            f"{prefix}price": "35.5",
+            f"{prefix}stock": "0",
+            f"{prefix}weight_g": "2600",
+            f"{prefix}sku": "",
+        },
+    )
+    assert update.status_code == 302
+    assert load(app, product_id).variants[0].price_fen == 3550
+    assert (
+        post(seller, f"/sell/products/{product_id}/variants/{second.id}/delete").status_code == 302
+    )
+    assert [variant.id for variant in load(app, product_id).variants] == [first.id]
+
+
+def test_a_bad_variant_edit_shows_the_error_and_saves_nothing(app, seller):
+    product_id = create(seller)
+    (variant,) = load(app, product_id).variants
+    prefix = f"v{variant.id}-"
+    response = post(
+        seller,
+        f"/sell/products/{product_id}/variants/{variant.id}?lang=en",
+        {
+            f"{prefix}spec_zh": "一箱",
+            f"{prefix}price": "abc",
+            f"{prefix}stock": "1",
+            f"{prefix}weight_g": "1",
+        },
+    )
+    assert response.status_code == 422
+    assert "at most two decimals" in response.get_data(as_text=True)
+    assert load(app, product_id).variants[0].price_fen == 3990
+
+
+def test_the_last_variant_of_a_published_listing_stays(app, seller):
+    product_id = create(seller)
+    post(seller, f"/sell/products/{product_id}/publish")
+    (variant,) = load(app, product_id).variants
+    response = post(seller, f"/sell/products/{product_id}/variants/{variant.id}/delete")
+    assert response.status_code == 302
+    assert len(load(app, product_id).variants) == 1
+    assert "needs at least one variant" in seller.get(f"/sell/products/{product_id}").get_data(
+        as_text=True
+    )
+
+
+# --- Publishing, moderation, archive, duplicate, delete -------------------------------------
+
+
+def test_publishing_puts_it_on_the_public_site_and_unpublishing_takes_it_off(app, seller, client):
+    product_id = create(seller)
+    assert client.get(f"/products/{product_id}").status_code == 404
+    assert post(seller, f"/sell/products/{product_id}/publish").status_code == 302
+    assert load(app, product_id).status == "published"
+    public = client.get(f"/products/{product_id}", follow_redirects=True)
+    assert public.status_code == 200 and "砀山酥梨" in public.get_data(as_text=True)
+    edit_page = seller.get(f"/sell/products/{product_id}").get_data(as_text=True)
+    assert "See it on the market" in edit_page
+    post(seller, f"/sell/products/{product_id}/unpublish")
+    assert load(app, product_id).status == "draft"
+    assert client.get(f"/products/{product_id}", follow_redirects=True).status_code == 404
+
+
+def test_a_listing_without_variants_cannot_be_published(app, seller):
+    product_id = create(seller)
+    (variant,) = load(app, product_id).variants
+    post(seller, f"/sell/products/{product_id}/variants/{variant.id}/delete")
+    response = post(seller, f"/sell/products/{product_id}/publish")
+    assert response.status_code == 302
+    assert load(app, product_id).status == "draft"
+    assert "Add at least one variant" in seller.get(f"/sell/products/{product_id}").get_data(
+        as_text=True
+    )
+
+
+def test_the_organizers_note_is_shown_and_cleared_on_republishing(app, seller):
+    product_id = create(seller)
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        product.moderation_note = "照片与商品不符"
+        db.session.commit()
+    for page in ("/sell/products", f"/sell/products/{product_id}"):
+        assert "照片与商品不符" in seller.get(page).get_data(as_text=True)
+    post(seller, f"/sell/products/{product_id}/publish")
+    product = load(app, product_id)
+    assert product.status == "published" and product.moderation_note == ""
+    assert "照片与商品不符" not in seller.get("/sell/products").get_data(as_text=True)
+
+
+def test_archiving_hides_the_listing_and_keeps_it(app, seller, client):
+    product_id = create(seller)
+    post(seller, f"/sell/products/{product_id}/publish")
+    assert post(seller, f"/sell/products/{product_id}/archive").status_code == 302
+    assert load(app, product_id).status == "archived"
+    assert client.get(f"/products/{product_id}", follow_redirects=True).status_code == 404
+
+
+def test_duplicating_makes_a_draft_copy_without_skus_sharing_photos(app, seller):
+    data = new_listing(sku="DS-5")
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    original_id = int(
+        post(seller, "/sell/products/new", data).headers["Location"].rsplit("/", 1)[1]
+    )
+    post(seller, f"/sell/products/{original_id}/publish")
+    response = post(seller, f"/sell/products/{original_id}/duplicate")
+    copy = load(app, int(response.headers["Location"].rsplit("/", 1)[1]))
+    original = load(app, original_id)
+    assert copy.id != original.id and copy.status == "draft"
+    assert copy.title_zh == "砀山酥梨 5斤装（副本）" and copy.title_en.endswith("(copy)")
+    assert [(v.spec_zh, v.price_fen, v.sku) for v in copy.variants] == [("一箱 5 斤", 3990, None)]
+    assert [image.key for image in copy.images] == [image.key for image in original.images]
+
+
+def test_deleting_a_never_ordered_listing_removes_it_and_its_photo_files(app, seller):
+    data = new_listing()
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    product_id = int(post(seller, "/sell/products/new", data).headers["Location"].rsplit("/", 1)[1])
+    key = load(app, product_id).images[0].key
+    assert post(seller, f"/sell/products/{product_id}/delete").status_code == 302
+    assert load(app, product_id) is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Variant)) == 0
+    assert seller.get(f"/media/{key}-thumb.webp").status_code == 404
+
+
+def test_photo_files_stay_while_a_copy_still_uses_them(app, seller):
+    data = new_listing()
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    product_id = int(post(seller, "/sell/products/new", data).headers["Location"].rsplit("/", 1)[1])
+    post(seller, f"/sell/products/{product_id}/duplicate")
+    key = load(app, product_id).images[0].key
+    post(seller, f"/sell/products/{product_id}/delete")
+    with seller.get(f"/media/{key}-thumb.webp") as response:
+        assert response.status_code == 200
+
+
+def test_an_ordered_listing_cannot_be_deleted_only_archived(app, seller):
+    """Issue 6 registers the real 'was it ordered' check through this hook."""
+    product_id = create(seller)
+    ordered_variant_ids = {variant.id for variant in load(app, product_id).variants}
+
+    def orders_contain(variant_ids):
+        return bool(ordered_variant_ids.intersection(variant_ids))
+
+    seller_services.register_order_check(orders_contain)
+    try:
+        page = seller.get(f"/sell/products/{product_id}").get_data(as_text=True)
+        assert f'action="/sell/products/{product_id}/delete"' not in page
+        response = post(seller, f"/sell/products/{product_id}/delete")
+        assert response.status_code == 302
+        assert load(app, product_id) is not None
+        assert "Archive it" in seller.get(f"/sell/products/{product_id}").get_data(as_text=True)
+    finally:
+        seller_services.unregister_order_check(orders_contain)
+    assert post(seller, f"/sell/products/{product_id}/delete").status_code == 302
+    assert load(app, product_id) is None
+
+
+# --- Photos --------------------------------------------------------------------------------
+
+
+def upload(client, product_id, *pictures):
+    files = [(io.BytesIO(data), f"photo{number}.jpg") for number, data in enumerate(pictures)]
+    return post(client, f"/sell/products/{product_id}/photos?lang=en", {"photos": files})
+
+
+def test_photos_can_be_added_reordered_made_cover_and_removed(app, seller):
+    product_id = create(seller)
+    colours = [(200, 0, 0), (0, 200, 0), (0, 0, 200)]
+    assert (
+        upload(seller, product_id, *(jpeg(colour=colour) for colour in colours)).status_code == 302
+    )
+    red, green, blue = (image.id for image in load(app, product_id).images)
+    post(seller, f"/sell/products/{product_id}/photos/{blue}/cover")
+    assert [image.id for image in load(app, product_id).images] == [blue, red, green]
+    post(seller, f"/sell/products/{product_id}/photos/{green}/move", {"direction": "earlier"})
+    assert [image.id for image in load(app, product_id).images] == [blue, green, red]
+    post(seller, f"/sell/products/{product_id}/photos/{blue}/move", {"direction": "later"})
+    assert [image.id for image in load(app, product_id).images] == [green, blue, red]
+    post(seller, f"/sell/products/{product_id}/photos/{green}/delete")
+    images = load(app, product_id).images
+    assert [(image.id, image.position) for image in images] == [(blue, 0), (red, 1)]
+
+
+def test_a_listing_has_at_most_twelve_photos(app, seller):
+    product_id = create(seller)
+    pictures = [jpeg(64, 48, (number * 20, 0, 0)) for number in range(12)]
+    assert upload(seller, product_id, *pictures).status_code == 302
+    response = upload(seller, product_id, jpeg(64, 48, (0, 0, 9)))
+    assert response.status_code == 422
+    assert "at most 12 photos" in response.get_data(as_text=True)
+    assert len(load(app, product_id).images) == 12
+
+
+def test_one_bad_photo_in_a_batch_adds_none(app, seller):
+    product_id = create(seller)
+    response = post(
+        seller,
+        f"/sell/products/{product_id}/photos?lang=en",
+        {"photos": [(io.BytesIO(jpeg()), "good.jpg"), (io.BytesIO(b"nope"), "bad.jpg")]},
+    )
+    assert response.status_code == 422
+    assert "bad.jpg is not a photo we can read" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProductImage)) == 0
+    assert os.listdir(app.config["UPLOAD_FOLDER"]) == [], "the good photo's files are removed again"
+
+
+# --- The list page: filters, bulk stock and price, quality ----------------------------------
+
+
+def test_the_list_filters_by_status_and_stock(app, seller):
+    sold_out = create(seller, title_zh="砀山梨膏", title_en="Pear syrup", stock="0")
+    low = create(seller, title_zh="砀山黄桃罐头", title_en="Yellow peaches", stock="3")
+    plenty = create(seller, title_zh="砀山酥梨", title_en="Crisp pears", stock="50")
+    post(seller, f"/sell/products/{plenty}/publish")
+
+    def titles(query):
+        page = seller.get(f"/sell/products?lang=en&{query}").get_data(as_text=True)
+        return {title for title in ("Pear syrup", "Yellow peaches", "Crisp pears") if title in page}
+
+    assert titles("") == {"Pear syrup", "Yellow peaches", "Crisp pears"}
+    assert titles("status=published") == {"Crisp pears"}
+    assert titles("status=draft") == {"Pear syrup", "Yellow peaches"}
+    assert titles("stock=out") == {"Pear syrup"}
+    assert titles("stock=low") == {"Yellow peaches"}
+    assert titles("stock=in") == {"Yellow peaches", "Crisp pears"}
+    assert sold_out and low
+
+
+def test_bulk_stock_and_price_edit_saves_every_row(app, seller):
+    first, second = create(seller), create(seller, title_en="Second")
+    (a,), (b,) = load(app, first).variants, load(app, second).variants
+    response = post(
+        seller,
+        "/sell/products",
+        {
+            f"price-{a.id}": "45",
+            f"stock-{a.id}": "7",
+            f"price-{b.id}": "12.5",
+            f"stock-{b.id}": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert (load(app, first).variants[0].price_fen, load(app, first).variants[0].stock) == (4500, 7)
+    assert (load(app, second).variants[0].price_fen, load(app, second).variants[0].stock) == (
+        1250,
+        0,
+    )
+
+
+def test_bulk_edit_with_one_bad_value_saves_nothing_and_keeps_the_input(app, seller):
+    first, second = create(seller), create(seller, title_en="Second")
+    (a,), (b,) = load(app, first).variants, load(app, second).variants
+    response = post(
+        seller,
+        "/sell/products?lang=en",
+        {
+            f"price-{a.id}": "45",
+            f"stock-{a.id}": "7",
+            f"price-{b.id}": "12.345",
+            f"stock-{b.id}": "-2",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="12.345"' in page and 'value="-2"' in page and "Nothing was saved" in page
+    assert load(app, first).variants[0].price_fen == 3990
+
+
+def test_quality_score_and_its_tips_are_shown_beside_each_listing(app, seller):
+    create(seller, description_zh="", category="0")
+    page = seller.get("/sell/products?lang=en").get_data(as_text=True)
+    score = re.search(r"Listing quality: (\d+)/100", page)
+    assert score and int(score.group(1)) < 100
+    for tip in (
+        "Add at least 3 photos",
+        "at least 800 pixels wide",
+        "Describe the product in at least 50",
+        "Choose a category",
+    ):
+        assert tip in page
+
+
+def test_a_complete_listing_scores_100(app, seller):
+    product_id = create(
+        seller,
+        category=str(seller.category_id),
+        description_zh="砀山酥梨皮薄多汁，甜脆爽口。" * 5,
+    )
+    upload(
+        seller,
+        product_id,
+        jpeg(1200, 900, (1, 1, 1)),
+        jpeg(1000, 800, (2, 2, 2)),
+        jpeg(640, 480, (3, 3, 3)),
+    )
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        assert quality_score(product).score == 100
+        assert quality_score(product).tips == ()
+
+
+@pytest.mark.parametrize(
+    ("title_zh", "title_en", "good"),
+    [
+        ("砀山酥梨 5斤装", "", True),
+        ("", "Dangshan crisp pears", True),
+        ("新鲜酥梨 5斤装", "", False),  # no origin
+        ("砀山县", "", False),  # only the origin, no product
+        ("砀山梨", "", False),  # fewer than 6 characters
+        ("砀山酥梨" * 20, "", False),  # more than 60
+    ],
+)
+def test_the_title_tip_wants_product_and_origin(app, seller, title_zh, title_en, good):
+    product_id = create(seller, title_zh=title_zh or "", title_en=title_en or "")
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        tips = " ".join(quality_score(product).tips)
+    assert ("names the product and where it comes from" not in tips) is good
+
+
+def test_saving_details_without_touching_the_titles_keeps_the_address(app, seller, make_product):
+    product = make_product(
+        shop=seller.shop, slug="lingshou-walnuts", title_zh="灵寿核桃", title_en="Walnuts"
+    )
+    response = post(
+        seller,
+        f"/sell/products/{product.id}",
+        {
+            "title_zh": "灵寿核桃",
+            "title_en": "Walnuts",
+            "description_zh": "新的描述",
+            "category": "0",
+            "tags": "",
+        },
+    )
+    assert response.status_code == 302
+    assert load(app, product.id).slug == "lingshou-walnuts"
+
+
+def test_the_list_page_costs_the_same_queries_for_2_or_12_listings(app, seller, make_product):
+    def queries_for_list_page() -> int:
+        statements = []
+
+        def remember(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            assert seller.get("/sell/products").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        return len(statements)
+
+    for _ in range(2):
+        make_product(shop=seller.shop)
+    few = queries_for_list_page()
+    for _ in range(10):
+        make_product(shop=seller.shop)
+    assert queries_for_list_page() == few

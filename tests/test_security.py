@@ -1,0 +1,424 @@
+"""Security: headers and cookies, CSRF refusal, log-in rate limits, and who may reach what."""
+
+import io
+import os
+
+import pytest
+import redis
+from PIL import Image
+from sqlalchemy import func, select
+
+from products.models import Product, ProductImage, Variant
+from shop.extensions import db
+from tests.conftest import build_app, csrf_token, reset_database
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct horse battery"
+WRONG_PASSWORD = "not the password, sorry"
+
+
+def attempt_login(client, email, password=WRONG_PASSWORD, address="10.0.0.1"):
+    """One log-in POST from an address, with a valid CSRF token."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", environ_base=environ)
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+        environ_base=environ,
+        headers={"Accept-Language": "en"},
+    )
+
+
+def small_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+# --- Headers and cookies ---------------------------------------------------------------------
+
+
+def assert_security_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    script_src = csp.split("script-src")[1].split(";")[0]
+    assert "'self'" in script_src and "unsafe-inline" not in script_src
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup", "/reset", "/reset/unknown-token"])
+def test_account_pages_carry_the_security_headers(client, path):
+    assert_security_headers(client.get(path))
+
+
+@pytest.mark.parametrize(
+    "path", ["/sell/products", "/sell/products/new", "/sell/shop", "/sell/products/import"]
+)
+def test_seller_pages_carry_the_security_headers(login_as, make_shop, make_user, path):
+    owner = make_user("exhibitor")
+    make_shop(owner=owner)
+    response = login_as(owner).get(path)
+    assert response.status_code == 200
+    assert_security_headers(response)
+
+
+def test_seller_pages_have_no_inline_script_or_style(login_as, make_product, make_user, make_shop):
+    owner = make_user("exhibitor")
+    product = make_product(shop=make_shop(owner=owner))
+    client = login_as(owner)
+    for path in (
+        "/sell/products",
+        f"/sell/products/{product.id}",
+        "/sell/shop",
+        "/sell/products/new",
+    ):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>" not in page and "style=" not in page and "onclick" not in page
+
+
+def test_hsts_and_secure_cookies_when_served_over_https(tmp_path, monkeypatch, postgres_schema):
+    monkeypatch.setenv("PREFERRED_URL_SCHEME", "https")
+    app = build_app(tmp_path / "https")
+    with app.app_context():
+        reset_database()
+    client = app.test_client()
+    response = attempt_login(client, "nobody@example.test")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    session_cookie = next(
+        cookie for cookie in response.headers.getlist("Set-Cookie") if cookie.startswith("session=")
+    )
+    assert (
+        "Secure" in session_cookie
+        and "HttpOnly" in session_cookie
+        and "SameSite=Lax" in session_cookie
+    )
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_session_cookie_is_http_only_and_same_site_lax(client):
+    response = client.get("/login")
+    # The log-in form's CSRF token lives in the session, so the cookie is set here.
+    session_cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")
+    )
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    assert (
+        "Secure" not in session_cookie
+    )  # plain http on a laptop: a Secure cookie would never come back
+
+
+def test_served_photos_are_not_sniffed(app, login_as, make_product, make_user, make_shop):
+    owner = make_user("exhibitor")
+    product = make_product(shop=make_shop(owner=owner))
+    client = login_as(owner)
+    page = client.get(f"/sell/products/{product.id}").get_data(as_text=True)
+    client.post(
+        f"/sell/products/{product.id}/photos",
+        data={"csrf_token": csrf_token(page), "photos": (io.BytesIO(small_jpeg()), "a.jpg")},
+    )
+    with app.app_context():
+        key = db.session.scalar(select(ProductImage.key))
+    with client.get(f"/media/{key}-thumb.webp") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/webp"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def test_login_without_a_csrf_token_is_refused(client, make_user):
+    make_user(email="lin@example.test")
+    response = client.post(
+        "/login",
+        data={"email": "lin@example.test", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_a_listing_form_without_a_valid_token_saves_nothing(app, login_as, make_shop, make_user):
+    owner = make_user("exhibitor")
+    make_shop(owner=owner)
+    client = login_as(owner)
+    for token in (None, "forged-token"):
+        data = {
+            "title_zh": "砀山酥梨 5斤装",
+            "spec_zh": "一箱",
+            "price": "39.9",
+            "stock": "5",
+            "weight_g": "2500",
+        }
+        if token:
+            data["csrf_token"] = token
+        response = client.post("/sell/products/new?lang=en", data=data)
+        assert response.status_code == 400
+        assert "Nothing was saved" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+def test_logout_without_a_token_keeps_you_logged_in(login_as, make_user):
+    client = login_as(make_user("customer"))
+    assert client.post("/logout").status_code == 400
+    assert client.get("/account").status_code == 200
+
+
+# --- Log-in rate limit -----------------------------------------------------------------------
+
+
+def test_the_sixth_failed_login_for_an_account_answers_429(client, make_user):
+    make_user(email="lin@example.test")
+    # Five failures from five addresses: the per-account limit is what stops the sixth.
+    for number in range(5):
+        assert (
+            attempt_login(client, "lin@example.test", address=f"10.0.1.{number}").status_code == 200
+        )
+    blocked = attempt_login(client, "LIN@example.test", password=PASSWORD, address="10.0.1.99")
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert "Too many failed log-in attempts" in page and "Wait 15 minutes" in page
+    assert blocked.headers.get("Retry-After")
+    # Another account is not affected.
+    make_user(email="other@example.test")
+    assert (
+        attempt_login(client, "other@example.test", PASSWORD, address="10.0.1.100").status_code
+        == 302
+    )
+
+
+def test_the_rate_limit_message_is_in_chinese_too(client, make_user):
+    for _ in range(5):
+        attempt_login(client, "lin@example.test")
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": "lin@example.test",
+            "password": "x" * 12,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+
+
+def test_the_sixth_failure_from_one_address_answers_429_whatever_the_account(client):
+    for number in range(5):
+        assert (
+            attempt_login(client, f"guess{number}@example.test", address="10.0.2.1").status_code
+            == 200
+        )
+    assert attempt_login(client, "guess9@example.test", address="10.0.2.1").status_code == 429
+    assert attempt_login(client, "guess9@example.test", address="10.0.2.2").status_code == 200
+
+
+def test_successful_logins_do_not_count(client, make_user):
+    make_user(email="lin@example.test")
+    # Strong session protection ties the session to the address, so stay on one.
+    address = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(8):
+        response = attempt_login(client, "lin@example.test", password=PASSWORD)
+        assert response.status_code == 302
+        account = client.get("/account", environ_base=address)
+        client.post(
+            "/logout",
+            data={"csrf_token": csrf_token(account.get_data(as_text=True))},
+            environ_base=address,
+        )
+    for _ in range(5):
+        assert attempt_login(client, "lin@example.test").status_code == 200
+
+
+@pytest.fixture
+def shared_redis():
+    """Redis database 15, emptied before and after (the rate-limit counters of the test)."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()
+
+
+def test_with_redis_storage_two_workers_share_the_failure_count(
+    tmp_path, shared_redis, postgres_schema
+):
+    first_worker = build_app(tmp_path / "worker-1", RATELIMIT_STORAGE_URI=REDIS_URL)
+    with first_worker.app_context():
+        reset_database()
+    client = first_worker.test_client()
+    for _ in range(5):
+        assert attempt_login(client, "lin@example.test").status_code == 200
+    assert shared_redis.keys("*login*"), "the counters live in Redis, not in the worker"
+    # A second worker (its own app, its own connection) refuses the sixth attempt.
+    second_worker = build_app(tmp_path / "worker-2", RATELIMIT_STORAGE_URI=REDIS_URL)
+    assert attempt_login(second_worker.test_client(), "lin@example.test").status_code == 429
+    for app in (first_worker, second_worker):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- Who may reach what ------------------------------------------------------------------------
+
+ROLES = ("anonymous", "customer", "trainee", "exhibitor", "trainer", "organizer")
+SELLER_PAGES = (
+    "/sell/",
+    "/sell/shop",
+    "/sell/products",
+    "/sell/products/new",
+    "/sell/products/{product}",
+    "/sell/products/export.csv",
+    "/sell/products/import",
+)
+
+
+@pytest.fixture
+def client_for(app, make_user, make_shop, make_product, login_as):
+    """A client logged in as a role (sellers with their own shop and product) and that product."""
+
+    def make(role):
+        if role == "anonymous":
+            return app.test_client(), None
+        user = make_user(role)
+        product = None
+        if role in ("trainee", "exhibitor"):
+            shop = make_shop(owner=user, kind="practice" if role == "trainee" else "exhibitor")
+            product = make_product(shop=shop)
+        return login_as(user), product
+
+    return make
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", SELLER_PAGES)
+def test_seller_pages_by_role(client_for, make_product, role, page):
+    client, own_product = client_for(role)
+    product_id = own_product.id if own_product else make_product().id
+    response = client.get(page.format(product=product_id))
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    elif role in ("customer", "trainer", "organizer"):
+        assert response.status_code == 403
+    elif page == "/sell/":
+        assert response.status_code == 302 and response.headers["Location"] == "/sell/products"
+    else:
+        assert response.status_code == 200
+
+
+OTHER_SELLERS_IDS = (
+    ("get", "/sell/products/{product}"),
+    ("post", "/sell/products/{product}"),
+    ("post", "/sell/products/{product}/publish"),
+    ("post", "/sell/products/{product}/unpublish"),
+    ("post", "/sell/products/{product}/archive"),
+    ("post", "/sell/products/{product}/duplicate"),
+    ("post", "/sell/products/{product}/delete"),
+    ("post", "/sell/products/{product}/variants"),
+    ("post", "/sell/products/{product}/variants/{variant}"),
+    ("post", "/sell/products/{product}/variants/{variant}/delete"),
+    ("post", "/sell/products/{product}/photos"),
+    ("post", "/sell/products/{product}/photos/{image}/cover"),
+    ("post", "/sell/products/{product}/photos/{image}/move"),
+    ("post", "/sell/products/{product}/photos/{image}/delete"),
+    # Own listing, but another seller's variant or photo.
+    ("post", "/sell/products/{own}/variants/{variant}"),
+    ("post", "/sell/products/{own}/variants/{variant}/delete"),
+    ("post", "/sell/products/{own}/photos/{image}/cover"),
+    ("post", "/sell/products/{own}/photos/{image}/delete"),
+    # Ids that exist nowhere.
+    ("get", "/sell/products/999999"),
+    ("post", "/sell/products/999999/publish"),
+)
+
+
+@pytest.fixture
+def two_sellers(app, make_user, make_shop, make_product, login_as):
+    """An exhibitor's client and own product, and another exhibitor's product, variant and photo."""
+    me = make_user("exhibitor")
+    own = make_product(shop=make_shop(owner=me))
+    theirs = make_product(shop=make_shop(owner=make_user("exhibitor")))
+    with app.app_context():
+        image = ProductImage(product_id=theirs.id, key="a" * 32, width=800, height=600, position=0)
+        db.session.add(image)
+        db.session.commit()
+        ids = {
+            "own": own.id,
+            "product": theirs.id,
+            "variant": db.session.scalar(select(Variant.id).where(Variant.product_id == theirs.id)),
+            "image": image.id,
+        }
+    return login_as(me), ids
+
+
+def snapshot(app):
+    """Everything a seller could change, to show that a refused request changed nothing."""
+    with app.app_context():
+        return (
+            db.session.execute(
+                select(Product.id, Product.status, Product.title_zh).order_by(Product.id)
+            ).all(),
+            db.session.execute(
+                select(Variant.id, Variant.price_fen, Variant.stock).order_by(Variant.id)
+            ).all(),
+            db.session.execute(
+                select(ProductImage.id, ProductImage.position).order_by(ProductImage.id)
+            ).all(),
+        )
+
+
+@pytest.mark.parametrize(("method", "url"), OTHER_SELLERS_IDS)
+def test_another_sellers_ids_are_404(app, two_sellers, method, url):
+    client, ids = two_sellers
+    before = snapshot(app)
+    token = csrf_token(client.get("/sell/products").get_data(as_text=True))
+    data = {
+        "csrf_token": token,
+        "title_zh": "改掉别人的标题",
+        "spec_zh": "一箱",
+        "price": "1",
+        "stock": "1",
+        "weight_g": "1",
+        "photos": (io.BytesIO(small_jpeg()), "a.jpg"),
+    }
+    target = url.format(**ids)
+    response = client.get(target) if method == "get" else client.post(target, data=data)
+    assert response.status_code == 404
+    assert snapshot(app) == before
+
+
+def test_bulk_edit_with_another_sellers_variant_is_404_and_changes_nothing(app, two_sellers):
+    client, ids = two_sellers
+    before = snapshot(app)
+    with app.app_context():
+        own_variant = db.session.scalar(select(Variant.id).where(Variant.product_id == ids["own"]))
+    token = csrf_token(client.get("/sell/products").get_data(as_text=True))
+    response = client.post(
+        "/sell/products",
+        data={
+            "csrf_token": token,
+            f"price-{own_variant}": "1.00",
+            f"stock-{own_variant}": "0",
+            f"price-{ids['variant']}": "1.00",
+            f"stock-{ids['variant']}": "0",
+        },
+    )
+    assert response.status_code == 404
+    assert snapshot(app) == before
+
+
+def test_another_sellers_draft_is_not_on_the_public_site_either(client, make_product):
+    draft = make_product(status="draft")
+    assert client.get(f"/products/{draft.id}").status_code == 404
