@@ -1,0 +1,311 @@
+"""Cart rules: adding, changing and merging lines; what the cart costs and what is wrong with it.
+
+Prices and availability always come from products.services.purchase_info(), read from the
+database at every step: nothing a browser sends is taken as a price.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
+
+from products.models import Product, Shop, Variant
+from products.services import is_public, purchase_info
+from shop.cart.models import Cart, CartLine
+from shop.checkout.shipping import shipping_fee_fen
+from shop.extensions import db
+
+#: The most of one variant a cart line may hold (a farm shop is not a wholesaler).
+MAX_QUANTITY = 99
+#: The most different variants one cart may hold.
+MAX_LINES = 50
+
+
+class CartError(Exception):
+    """A cart change that cannot be made; the view turns it into a message."""
+
+
+class NotForSale(CartError):
+    """The variant's listing is not public (a draft, archived, or a practice shop's)."""
+
+
+class SoldOut(CartError):
+    """No stock left of the variant."""
+
+
+class CartFull(CartError):
+    """The cart already holds MAX_LINES different variants."""
+
+
+class Problem:
+    """What can be wrong with a cart line. The first three block checkout."""
+
+    UNAVAILABLE = "unavailable"
+    SOLD_OUT = "sold_out"
+    NOT_ENOUGH = "not_enough"
+    PRICE_CHANGED = "price_changed"
+    BLOCKING = (UNAVAILABLE, SOLD_OUT, NOT_ENOUGH)
+
+
+@dataclass
+class CartItem:
+    """One cart line with its current price, stock and problems."""
+
+    line: CartLine
+    variant: Variant
+    product: Product
+    unit_price_fen: int
+    stock: int
+    problems: list[str]
+
+    @property
+    def quantity(self) -> int:
+        return self.line.quantity
+
+    @property
+    def line_total_fen(self) -> int:
+        return self.unit_price_fen * self.line.quantity
+
+    @property
+    def previous_price_fen(self) -> int:
+        """The price the buyer saw before it changed."""
+        return self.line.price_seen_fen
+
+    @property
+    def blocked(self) -> bool:
+        return any(problem in Problem.BLOCKING for problem in self.problems)
+
+
+@dataclass
+class ShopGroup:
+    """The lines of one shop: they become one order."""
+
+    shop: Shop
+    items: list[CartItem] = field(default_factory=list)
+
+    @property
+    def items_fen(self) -> int:
+        return sum(item.line_total_fen for item in self.items)
+
+    @property
+    def shipping_fen(self) -> int:
+        return shipping_fee_fen(self.shop, self.items_fen)
+
+    @property
+    def total_fen(self) -> int:
+        return self.items_fen + self.shipping_fen
+
+
+@dataclass
+class CartSummary:
+    """The whole cart, grouped by shop, priced now."""
+
+    groups: list[ShopGroup]
+
+    @property
+    def items(self) -> list[CartItem]:
+        return [item for group in self.groups for item in group.items]
+
+    @property
+    def count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @property
+    def items_fen(self) -> int:
+        return sum(group.items_fen for group in self.groups)
+
+    @property
+    def shipping_fen(self) -> int:
+        return sum(group.shipping_fen for group in self.groups)
+
+    @property
+    def total_fen(self) -> int:
+        return self.items_fen + self.shipping_fen
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def blocked(self) -> bool:
+        """True when some line must be fixed before checkout."""
+        return any(item.blocked for item in self.items)
+
+    @property
+    def quote(self) -> str:
+        """A digest of what the buyer is shown (lines, quantities, prices, shipping).
+
+        The checkout form carries it back; a different digest at placing time means something
+        changed in between, and the buyer is shown the new figures instead of being charged them.
+        """
+        parts = [
+            f"{item.variant.id}x{item.quantity}@{item.unit_price_fen}" for item in self.items
+        ] + [f"s{group.shop.id}:{group.shipping_fen}" for group in self.groups]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def new_cart_token() -> str:
+    """A random value for an anonymous visitor's cart cookie."""
+    return secrets.token_urlsafe(32)
+
+
+def cart_for_user(user_id: int, create: bool = False) -> Cart | None:
+    """A customer's cart (made when `create` and there is none yet). Flushes when it makes one."""
+    cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
+    if cart is None and create:
+        cart = Cart(user_id=user_id)
+        db.session.add(cart)
+        db.session.flush()
+    return cart
+
+
+def cart_for_token(token: str | None) -> Cart | None:
+    """An anonymous visitor's cart by its cookie value, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Cart).where(Cart.token == token, Cart.user_id.is_(None)))
+
+
+def new_anonymous_cart() -> Cart:
+    """A cart for a visitor who is not logged in. Flushes."""
+    cart = Cart(token=new_cart_token())
+    db.session.add(cart)
+    db.session.flush()
+    return cart
+
+
+def item_count(cart_id: int) -> int:
+    """How many units the cart holds (the number in the header)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CartLine.quantity), 0)).where(CartLine.cart_id == cart_id)
+    )
+
+
+def buyable_variant(variant_id: int) -> Variant | None:
+    """A variant with its product and shop loaded, or None when there is no such variant."""
+    return db.session.scalar(
+        select(Variant)
+        .where(Variant.id == variant_id)
+        .options(joinedload(Variant.product).joinedload(Product.shop))
+    )
+
+
+def add_item(cart: Cart, variant: Variant, quantity: int) -> CartLine:
+    """Put `quantity` of a variant in the cart (added to what is there), within stock. Flushes.
+
+    The line never holds more than the stock or MAX_QUANTITY; the returned line's quantity says
+    how many it holds now.
+
+    :raises NotForSale: when the listing is not public.
+    :raises SoldOut: when none is left.
+    :raises CartFull: when the cart already holds MAX_LINES other variants.
+    """
+    if not is_public(variant.product):
+        raise NotForSale()
+    info = purchase_info(variant)
+    if not info.available:
+        raise SoldOut()
+    line = next((line for line in cart.lines if line.variant_id == variant.id), None)
+    if line is None:
+        if len(cart.lines) >= MAX_LINES:
+            raise CartFull()
+        line = CartLine(variant_id=variant.id, quantity=0)
+        cart.lines.append(line)
+    line.quantity = max(1, min(line.quantity + max(quantity, 1), info.stock, MAX_QUANTITY))
+    line.price_seen_fen = info.price_fen
+    db.session.flush()
+    return line
+
+
+def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine | None:
+    """Change a line's quantity (0 removes it), within stock and MAX_QUANTITY. Flushes.
+
+    Returns the line, or None when it was removed or is not in this cart. The buyer has now seen
+    the current price, so the line stops being flagged as changed.
+    """
+    line = next((line for line in cart.lines if line.id == line_id), None)
+    if line is None:
+        return None
+    if quantity <= 0:
+        cart.lines.remove(line)
+        db.session.flush()
+        return None
+    info = purchase_info(line.variant)
+    line.quantity = max(1, min(quantity, MAX_QUANTITY, info.stock or quantity))
+    line.price_seen_fen = info.price_fen
+    db.session.flush()
+    return line
+
+
+def remove_line(cart: Cart, line_id: int) -> None:
+    """Take a line out of the cart (no-op when it is not there). Flushes."""
+    set_quantity(cart, line_id, 0)
+
+
+def empty(cart: Cart) -> None:
+    """Remove every line (after they became orders). Flushes."""
+    db.session.execute(delete(CartLine).where(CartLine.cart_id == cart.id))
+    db.session.expire(cart, ["lines"])
+    db.session.flush()
+
+
+def merge(source: Cart, target: Cart) -> None:
+    """Move an anonymous cart's lines into a customer's cart and delete it. Flushes.
+
+    Quantities of the same variant add up (capped at MAX_QUANTITY; stock is flagged in the cart).
+    """
+    for line in list(source.lines):
+        existing = next((own for own in target.lines if own.variant_id == line.variant_id), None)
+        if existing is not None:
+            existing.quantity = min(existing.quantity + line.quantity, MAX_QUANTITY)
+            existing.price_seen_fen = line.price_seen_fen
+        elif len(target.lines) < MAX_LINES:
+            target.lines.append(
+                CartLine(
+                    variant_id=line.variant_id,
+                    quantity=line.quantity,
+                    price_seen_fen=line.price_seen_fen,
+                )
+            )
+    db.session.delete(source)
+    db.session.flush()
+
+
+def summarize(cart: Cart | None) -> CartSummary:
+    """The cart grouped by shop with current prices and each line's problems (one query)."""
+    if cart is None or cart.id is None:
+        return CartSummary(groups=[])
+    lines = db.session.scalars(
+        select(CartLine)
+        .where(CartLine.cart_id == cart.id)
+        .options(joinedload(CartLine.variant).joinedload(Variant.product).joinedload(Product.shop))
+        .order_by(CartLine.id)
+    ).all()
+    groups: dict[int, ShopGroup] = {}
+    for line in lines:
+        variant = line.variant
+        product = variant.product
+        info = purchase_info(variant)
+        problems = []
+        if not is_public(product):
+            problems.append(Problem.UNAVAILABLE)
+        elif not info.available:
+            problems.append(Problem.SOLD_OUT)
+        elif line.quantity > info.stock:
+            problems.append(Problem.NOT_ENOUGH)
+        if info.price_fen != line.price_seen_fen:
+            problems.append(Problem.PRICE_CHANGED)
+        group = groups.setdefault(product.shop_id, ShopGroup(shop=product.shop))
+        group.items.append(
+            CartItem(
+                line=line,
+                variant=variant,
+                product=product,
+                unit_price_fen=info.price_fen,
+                stock=info.stock,
+                problems=problems,
+            )
+        )
+    return CartSummary(groups=list(groups.values()))

@@ -1,0 +1,130 @@
+"""The cart pages: add from a product page, change quantities, remove, see what it costs."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
+
+from shop.cart import services
+from shop.cart.current import cart_count, current_cart
+from shop.extensions import csrf, db
+from shop.orders import services as orders
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+def _quantity(value: str | None, default: int = 1) -> int:
+    """A quantity from a form: a whole number within 0..MAX_QUANTITY, else the default."""
+    value = (value or "").strip()
+    if not value.isdigit():
+        return default
+    return min(int(value), services.MAX_QUANTITY)
+
+
+def _product_page(variant) -> str:
+    product = variant.product
+    return url_for(
+        "catalogue.product", product_id=product.id, slug=product.slug, variant=variant.id
+    )
+
+
+@bp.get("")
+def view():
+    """The cart, grouped by shop, with current prices and anything that needs attention."""
+    summary = services.summarize(current_cart())
+    return render_template("cart/view.html", summary=summary, max_quantity=services.MAX_QUANTITY)
+
+
+@bp.get("/form-token")
+def form_token():
+    """A CSRF token for the add-to-cart form, which sits on pages cached for every visitor."""
+    response = {"csrf_token": generate_csrf()}
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/add")
+@csrf.exempt  # checked below: without a valid token the visitor confirms on a page of our own
+def add():
+    """Put a variant in the cart from a product page (or confirm it first without a token)."""
+    variant_id = request.form.get("variant_id", "")
+    variant = services.buyable_variant(int(variant_id)) if variant_id.isdigit() else None
+    if variant is None:
+        abort(404)
+    quantity = max(1, _quantity(request.form.get("quantity")))
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        # Product pages are cached for everyone, so their form may carry no (or a stale) token;
+        # nothing changes until the visitor confirms on this page, which has a fresh one.
+        return render_template("cart/confirm_add.html", variant=variant, quantity=quantity)
+    # Stock held by checkouts abandoned past their deadline comes back before this one is judged.
+    if orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH):
+        db.session.refresh(variant)
+    cart = current_cart(create=True)
+    try:
+        line = services.add_item(cart, variant, quantity)
+    except services.NotForSale:
+        flash(_("This product is not for sale at the moment."), "error")
+        return redirect(url_for("cart.view"))
+    except services.SoldOut:
+        flash(_("Sorry, this one is sold out."), "error")
+        return redirect(_product_page(variant))
+    except services.CartFull:
+        flash(
+            _(
+                "Your cart is full (%(count)d different items). Buy or remove some first.",
+                count=services.MAX_LINES,
+            ),
+            "error",
+        )
+        return redirect(url_for("cart.view"))
+    db.session.commit()
+    title = f"{variant.product.localized('title')} · {variant.localized('spec')}"
+    flash(
+        _(
+            "Added to your cart: %(title)s. Your cart holds %(count)d of it.",
+            title=title,
+            count=line.quantity,
+        )
+    )
+    if line.quantity < quantity:
+        flash(_("Only %(count)d can be bought at the moment.", count=line.quantity), "error")
+    return redirect(_product_page(variant))
+
+
+@bp.post("/lines/<int:line_id>")
+def update(line_id: int):
+    """Change how many of a line the cart holds (0 removes it)."""
+    cart = current_cart()
+    if cart is None:
+        return redirect(url_for("cart.view"))
+    wanted = _quantity(request.form.get("quantity"), default=-1)
+    if wanted < 0:
+        flash(_("Enter the quantity as a whole number."), "error")
+        return redirect(url_for("cart.view"))
+    line = services.set_quantity(cart, line_id, wanted)
+    db.session.commit()
+    if line is None:
+        flash(_("Removed from your cart."))
+    elif line.quantity < wanted:
+        flash(_("Only %(count)d can be bought at the moment.", count=line.quantity), "error")
+    else:
+        flash(_("Quantity updated."))
+    return redirect(url_for("cart.view"))
+
+
+@bp.post("/lines/<int:line_id>/remove")
+def remove(line_id: int):
+    """Take a line out of the cart."""
+    cart = current_cart()
+    if cart is not None:
+        services.remove_line(cart, line_id)
+        db.session.commit()
+        flash(_("Removed from your cart."))
+    return redirect(url_for("cart.view"))
+
+
+@bp.app_context_processor
+def cart_helpers():
+    """The header's cart count, computed only when a page shows it."""
+    return {"cart_count": cart_count}

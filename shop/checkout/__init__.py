@@ -1,0 +1,1 @@
+"""Checkout: the address form and place_order(), one order per shop in one payment."""

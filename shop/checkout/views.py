@@ -1,0 +1,192 @@
+"""Checkout: the address form, placing the orders, and the page the buyer comes back to."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from shop.cart import services as carts
+from shop.cart.current import current_cart
+from shop.checkout import services
+from shop.checkout.forms import CHINA, MAINLAND, CheckoutForm, normalize_phone, province_choices
+from shop.extensions import db
+from shop.models_base import current_language
+from shop.orders import services as orders
+from shop.orders.access import remember_orders
+from shop.orders.models import Order, OrderStatus
+from shop.payments.gateway import configured_gateway_name
+from shop.payments.models import Payment
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+
+
+def _prefill(form: CheckoutForm) -> None:
+    """A customer's form starts from their account and their last order's address."""
+    if not current_user.is_authenticated:
+        return
+    form.email.data = current_user.email
+    form.contact_name.data = current_user.display_name
+    last = db.session.scalar(
+        select(Order)
+        .where(Order.buyer_id == current_user.id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    if last is not None:
+        form.contact_name.data = last.contact_name
+        form.phone.data = last.phone
+        form.destination.data = MAINLAND if last.is_china else "abroad"
+        for name in ("province", "city", "district", "street", "country", "postal_code"):
+            getattr(form, name).data = getattr(last, name)
+        if last.is_china:
+            form.country.data = ""
+
+
+def _delivery(form: CheckoutForm) -> services.Delivery:
+    mainland = form.destination.data == MAINLAND
+    text = lambda field: (field.data or "").strip()  # noqa: E731
+    return services.Delivery(
+        contact_name=text(form.contact_name),
+        phone=normalize_phone(form.phone.data),
+        email=text(form.email).lower(),
+        country=CHINA if mainland else text(form.country),
+        province=text(form.province) if mainland else "",
+        city=text(form.city),
+        district=text(form.district) if mainland else "",
+        street=text(form.street),
+        postal_code=text(form.postal_code),
+        note=text(form.note),
+        language=current_language(),
+    )
+
+
+@bp.route("", methods=["GET", "POST"])
+def start():
+    """The checkout form next to what the cart costs; placing turns it into orders."""
+    cart = current_cart()
+    summary = carts.summarize(cart)
+    if summary.is_empty:
+        flash(_("Your cart is empty."), "error")
+        return redirect(url_for("cart.view"))
+    if summary.blocked:
+        flash(_("Some items in your cart need your attention before you can check out."), "error")
+        return redirect(url_for("cart.view"))
+    form = CheckoutForm()
+    form.province.choices = province_choices(current_language())
+    if request.method == "GET":
+        _prefill(form)
+    if form.validate_on_submit():
+        try:
+            payment = services.place_order(
+                cart,
+                _delivery(form),
+                current_user if current_user.is_authenticated else None,
+                quote=form.quote.data or "",
+                gateway=configured_gateway_name(),
+            )
+        except services.PricesChanged:
+            db.session.rollback()
+            flash(
+                _(
+                    "Prices, stock or shipping changed while you were filling in the form. Check the new total and place the order again."
+                ),
+                "error",
+            )
+        except services.NoShipping as error:
+            db.session.rollback()
+            message = _(
+                "%(shop)s does not deliver to this address. Remove its items from your cart or choose another address.",
+                shop=error.shop.localized("name"),
+            )
+            field = form.province if form.destination.data == MAINLAND else form.country
+            field.errors = [*field.errors, message]
+        except services.OutOfStock as error:
+            db.session.rollback()
+            flash(
+                _(
+                    "Someone just bought the last of “%(title)s”. Your cart shows what is left.",
+                    title=error.title,
+                ),
+                "error",
+            )
+            return redirect(url_for("cart.view"))
+        except services.CheckoutError:
+            db.session.rollback()
+            flash(
+                _("Some items in your cart need your attention before you can check out."), "error"
+            )
+            return redirect(url_for("cart.view"))
+        else:
+            numbers, token = [order.number for order in payment.orders], payment.token
+            db.session.commit()
+            remember_orders(numbers)
+            return redirect(url_for("payments.pay", token=token), code=303)
+        summary = carts.summarize(current_cart())
+    form.quote.data = summary.quote
+    return render_template("checkout/start.html", form=form, summary=summary)
+
+
+def _payment_or_404(token: str) -> Payment:
+    payment = orders.payment_by_token(token)
+    if payment is None:
+        abort(404)
+    return payment
+
+
+@bp.get("/done/<token>")
+def done(token: str):
+    """Where the buyer lands after paying (or not): what the orders' state really is.
+
+    The gateway's redirect proves nothing; this page shows what the payment events recorded.
+    """
+    payment = _payment_or_404(token)
+    return render_template(
+        "checkout/done.html",
+        payment=payment,
+        orders=payment.orders,
+        form=FlaskForm(),
+        came_back=request.args.get("cancelled") == "1",
+    )
+
+
+@bp.post("/done/<token>/cancel")
+def cancel(token: str):
+    """The buyer gives up paying: the unpaid orders are cancelled and their stock returns."""
+    payment = _payment_or_404(token)
+    actor = current_user if current_user.is_authenticated else "guest"
+    if current_user.is_authenticated and any(
+        order.buyer_id != current_user.id for order in payment.orders
+    ):
+        actor = "guest"
+    cancelled = orders.cancel_checkout(payment, actor)
+    db.session.commit()
+    if cancelled:
+        flash(_("Your unpaid orders were cancelled. Nothing was charged."))
+    return redirect(url_for("checkout.done", token=token))
+
+
+@bp.post("/done/<token>/again")
+def again(token: str):
+    """Put the items of a failed or cancelled checkout back in the cart, to try again."""
+    payment = _payment_or_404(token)
+    cart = current_cart(create=True)
+    restored = 0
+    for order in payment.orders:
+        if order.status != OrderStatus.CANCELLED:
+            continue
+        for line in order.lines:
+            if line.variant_id is None:
+                continue
+            variant = carts.buyable_variant(line.variant_id)
+            try:
+                carts.add_item(cart, variant, line.quantity)
+            except carts.CartError:
+                continue
+            restored += 1
+    db.session.commit()
+    if restored:
+        flash(_("The items are back in your cart."))
+    else:
+        flash(_("None of these items can be bought at the moment."), "error")
+    return redirect(url_for("cart.view"))

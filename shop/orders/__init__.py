@@ -1,0 +1,1 @@
+"""Orders: the status machine and audit trail, buyer pages, seller pages, notices."""

@@ -1,0 +1,404 @@
+"""Order rules: stock reservation, order numbers, status moves, refunds and expiry.
+
+Every function flushes and never commits; the view (or the command) commits once. Stock moves only
+with one conditional UPDATE per line, never by reading, comparing in Python and writing back.
+"""
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from products.models import Shop, Variant
+from shop.accounts.models import User
+from shop.extensions import db
+from shop.models_base import utcnow
+from shop.orders import notifications
+from shop.orders.models import InvalidTransition, Order, OrderLine, OrderStatus
+from shop.payments.gateway import GatewayError, gateway_named
+from shop.payments.models import Payment, PaymentStatus
+
+#: An unpaid order keeps its stock this long.
+RESERVATION_TIME = timedelta(minutes=30)
+#: After a gateway's own deadline, how long to wait for its "expired" or late "paid" event
+#: before the expiry job releases the stock itself. The sandbox has no delay to wait for.
+EXPIRY_GRACE = {"sandbox": timedelta(0), "stripe": timedelta(minutes=2)}
+#: Order numbers use letters and digits nobody confuses when reading aloud (no 0/O, 1/I/L).
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 6
+#: Overdue checkouts released per checkout request, so a busy shop without cron stays fast.
+OPPORTUNISTIC_EXPIRY_BATCH = 20
+
+
+class OutOfStock(Exception):
+    """Not enough of a variant is left for the quantity asked."""
+
+    def __init__(self, variant_id: int):
+        super().__init__(f"variant {variant_id} does not have enough stock")
+        self.variant_id = variant_id
+
+
+class ReasonRequired(ValueError):
+    """A seller cancelling or refunding must say why (the buyer reads it)."""
+
+
+class ShippingDetailsMissing(ValueError):
+    """Marking an order shipped needs the carrier and the tracking number."""
+
+
+def new_order_number(now: datetime | None = None) -> str:
+    """A fresh order number like VM-2611-7KQ3ZD: year and month, then six random characters.
+
+    31^6 (about 887 million) combinations per month make numbers unguessable in practice; the
+    unique constraint catches the rare repeat, and one is checked here first.
+    """
+    now = now or utcnow()
+    while True:
+        random_part = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+        number = f"VM-{now:%y%m}-{random_part}"
+        if db.session.scalar(select(Order.id).where(Order.number == number)) is None:
+            return number
+
+
+def reserve_stock(variant_id: int, quantity: int) -> None:
+    """Take `quantity` off a variant's stock in one conditional statement. Flushes.
+
+    :raises OutOfStock: when fewer than `quantity` are left (nothing is changed then).
+    """
+    result = db.session.execute(
+        update(Variant)
+        .where(Variant.id == variant_id, Variant.stock >= quantity)
+        .values(stock=Variant.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise OutOfStock(variant_id)
+
+
+def release_stock(order: Order) -> None:
+    """Put an order's quantities back on its variants' stock (deleted variants are skipped)."""
+    for line in order.lines:
+        if line.variant_id is not None:
+            db.session.execute(
+                update(Variant)
+                .where(Variant.id == line.variant_id)
+                .values(stock=Variant.stock + line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def lock_payment(payment_id: int) -> Payment | None:
+    """Load a payment and lock its row until commit (PostgreSQL; SQLite writes one at a time).
+
+    Every change to a payment's orders takes this lock first, so the payment, its orders and
+    then the stock are always locked in the same order and two requests never deadlock.
+    """
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .options(selectinload(Payment.orders).selectinload(Order.lines))
+        .with_for_update(of=Payment)
+        .execution_options(populate_existing=True)
+    )
+
+
+def mark_paid(order: Order, actor: User | str) -> bool:
+    """Record that an unpaid order's money arrived. Returns False when it was not unpaid.
+
+    :raises InvalidTransition: when the order was moved by someone else at the same moment.
+    """
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    order.set_status(OrderStatus.PAID, actor)
+    order.paid_at = utcnow()
+    notifications.order_paid(order)
+    return True
+
+
+def cancel_unpaid(order: Order, actor: User | str, code: str, reason: str = "") -> bool:
+    """Cancel an unpaid order and return its stock. Returns False when it was not unpaid.
+
+    `code` says why in words the site translates (payment_failed, expired, buyer_cancelled...).
+    """
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    try:
+        order.set_status(OrderStatus.CANCELLED, actor, note=reason, code=code)
+    except InvalidTransition:
+        return False  # moved by a racing request (paid or already cancelled): its stock is settled
+    order.cancel_reason = reason
+    release_stock(order)
+    return True
+
+
+def _refund_at_gateway(order: Order, key: str) -> int:
+    """Give an order's unrefunded amount back through its payment's gateway; returns it.
+
+    :raises GatewayError: when the gateway refused or could not be reached.
+    """
+    payment = order.payment
+    amount = order.total_fen - order.refunded_fen
+    if amount <= 0 or payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        return 0
+    gateway_named(payment.gateway).refund(payment, amount, key)
+    order.refunded_fen += amount
+    payment.refunded_fen += amount
+    return amount
+
+
+def cancel_order(order: Order, actor: User, reason: str) -> None:
+    """Cancel an order that has not shipped, with the reason the buyer reads; stock returns.
+
+    A paid order's money goes back through the gateway first.
+
+    :raises ReasonRequired: when no reason is given.
+    :raises InvalidTransition: when the order can no longer be cancelled.
+    :raises GatewayError: when the refund of a paid order failed (nothing changes then).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    if not order.can_move_to(OrderStatus.CANCELLED):
+        raise InvalidTransition(order.status, OrderStatus.CANCELLED)
+    if order.payment_id is not None:
+        lock_payment(order.payment_id)
+    was = order.status
+    order.set_status(OrderStatus.CANCELLED, actor, note=reason)
+    order.cancel_reason = reason
+    if was == OrderStatus.PAID:
+        _refund_at_gateway(order, key=f"refund-{order.number}")
+    release_stock(order)
+    _close_payment_if_all_cancelled(order.payment)
+
+
+def cancel_checkout(payment: Payment, actor: User | str) -> int:
+    """The buyer gives up paying: cancel every unpaid order of the checkout. Returns how many."""
+    payment = lock_payment(payment.id)
+    cancelled = sum(cancel_unpaid(order, actor, code="buyer_cancelled") for order in payment.orders)
+    if payment.status in PaymentStatus.OPEN:
+        payment.status = PaymentStatus.CANCELLED
+    db.session.flush()
+    return cancelled
+
+
+def _close_payment_if_all_cancelled(payment: Payment | None) -> None:
+    if (
+        payment is not None
+        and payment.status in PaymentStatus.OPEN
+        and all(order.status == OrderStatus.CANCELLED for order in payment.orders)
+    ):
+        payment.status = PaymentStatus.CANCELLED
+
+
+def refund_order(order: Order, actor: User, reason: str) -> int:
+    """Give a paid order's money back in full through the gateway; returns the amount refunded.
+
+    Stock returns when the goods had not left yet (the order was paid, not shipped).
+
+    :raises ReasonRequired: when no reason is given.
+    :raises InvalidTransition: when the order is not paid, shipped or delivered.
+    :raises GatewayError: when the gateway refused the refund (nothing changes then).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    if not order.can_move_to(OrderStatus.REFUNDED):
+        raise InvalidTransition(order.status, OrderStatus.REFUNDED)
+    if order.payment_id is not None:
+        lock_payment(order.payment_id)
+    was = order.status
+    # The status moves first: a second click racing this one fails here, before any money moves.
+    order.set_status(OrderStatus.REFUNDED, actor, note=reason)
+    amount = _refund_at_gateway(order, key=f"refund-{order.number}")
+    if was == OrderStatus.PAID:
+        release_stock(order)
+    return amount
+
+
+def record_gateway_refund(order: Order, actor: str) -> bool:
+    """Mark an order refunded because the money went back at the gateway (e.g. its dashboard)."""
+    if not order.can_move_to(OrderStatus.REFUNDED):
+        return False
+    was = order.status
+    order.set_status(OrderStatus.REFUNDED, actor, code="refunded_at_gateway")
+    order.refunded_fen = order.total_fen
+    if was == OrderStatus.PAID:
+        release_stock(order)
+    return True
+
+
+def refund_late_payment(order: Order, actor: str) -> int:
+    """Money arrived for an order already cancelled (it expired first): send it back at once.
+
+    :raises GatewayError: when the refund failed; the event is then retried later.
+    """
+    amount = _refund_at_gateway(order, key=f"late-{order.number}")
+    if amount:
+        order.record_event(order.status, order.status, actor, code="late_payment_refunded")
+    return amount
+
+
+def mark_shipped(order: Order, actor: User, carrier: str, tracking_number: str) -> None:
+    """Record that a paid order left, with the carrier and tracking number the buyer sees.
+
+    :raises ShippingDetailsMissing: when either is empty.
+    :raises InvalidTransition: when the order is not paid (or already shipped).
+    """
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise ShippingDetailsMissing()
+    order.set_status(OrderStatus.SHIPPED, actor, note=f"{carrier} {tracking_number}")
+    order.carrier = carrier
+    order.tracking_number = tracking_number
+    order.shipped_at = utcnow()
+    notifications.order_shipped(order)
+
+
+def mark_delivered(order: Order, actor: User | str) -> None:
+    """Record that a shipped order arrived (the buyer confirms, or the seller knows).
+
+    :raises InvalidTransition: when the order has not shipped.
+    """
+    order.set_status(OrderStatus.DELIVERED, actor)
+
+
+def overdue_payments(now: datetime, limit: int | None = None) -> list[Payment]:
+    """Open payments past their gateway's deadline (plus grace), locked; others' locks skipped."""
+    late = [
+        and_(Payment.gateway == name, Payment.expires_at < now - grace)
+        for name, grace in EXPIRY_GRACE.items()
+    ]
+    statement = (
+        select(Payment)
+        .where(Payment.status.in_(PaymentStatus.OPEN), or_(*late))
+        .order_by(Payment.id)
+        .options(selectinload(Payment.orders).selectinload(Order.lines))
+        .with_for_update(skip_locked=True, of=Payment)
+    )
+    if limit:
+        statement = statement.limit(limit)
+    return list(db.session.scalars(statement))
+
+
+def expire_overdue(now: datetime | None = None, limit: int | None = None) -> int:
+    """Cancel the orders of checkouts left unpaid past their deadline; stock returns.
+
+    Returns how many orders were cancelled. Run by `flask expire-orders` and before every
+    checkout reserves stock, so a shop without cron still frees what was abandoned.
+    """
+    now = now or utcnow()
+    cancelled = 0
+    for payment in overdue_payments(now, limit):
+        payment.status = PaymentStatus.EXPIRED
+        for order in payment.orders:
+            cancelled += cancel_unpaid(order, "system", code="expired")
+    db.session.flush()
+    return cancelled
+
+
+def seller_orders(
+    user: User, status: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[Order], int]:
+    """One page of the orders of a seller's shops, newest first, and how many there are."""
+    conditions = [Shop.owner_id == user.id]
+    if status:
+        conditions.append(Order.status == status)
+    total = db.session.scalar(select(func.count(Order.id)).join(Order.shop).where(*conditions))
+    orders = db.session.scalars(
+        select(Order)
+        .join(Order.shop)
+        .where(*conditions)
+        .options(selectinload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(orders), total or 0
+
+
+def seller_order(user: User, number: str) -> Order | None:
+    """One of the seller's orders by number (another seller's is None, as if it did not exist)."""
+    return db.session.scalar(
+        select(Order)
+        .join(Order.shop)
+        .where(Order.number == number, Shop.owner_id == user.id)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+    )
+
+
+def orders_for_export(user: User, status: str | None = None) -> Iterable[Order]:
+    """All a seller's orders (optionally in one state), newest first, lines loaded."""
+    conditions = [Shop.owner_id == user.id]
+    if status:
+        conditions.append(Order.status == status)
+    return db.session.scalars(
+        select(Order)
+        .join(Order.shop)
+        .where(*conditions)
+        .options(selectinload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+
+
+def order_by_number(number: str) -> Order | None:
+    """An order with its lines, history and shop, by number."""
+    return db.session.scalar(
+        select(Order)
+        .where(Order.number == (number or "").strip().upper())
+        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.shop))
+    )
+
+
+def payment_by_token(token: str) -> Payment | None:
+    """A checkout's payment with its orders and their shops (what its pages show), or None."""
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.token == token)
+        .options(selectinload(Payment.orders).selectinload(Order.shop))
+    )
+
+
+def buyer_orders(user: User) -> list[Order]:
+    """A customer's orders, newest first."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.buyer_id == user.id)
+            .options(selectinload(Order.lines), selectinload(Order.shop))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def variants_ever_ordered(variant_ids: list[int]) -> bool:
+    """True when any of these variants appears in an order line (the seller pages ask this)."""
+    return (
+        db.session.scalar(
+            select(OrderLine.id).where(OrderLine.variant_id.in_(variant_ids)).limit(1)
+        )
+        is not None
+    )
+
+
+def snapshot_line(variant: Variant, quantity: int, unit_price_fen: int) -> OrderLine:
+    """An order line copying what the buyer saw: title, spec and unit price."""
+    product = variant.product
+    return OrderLine(
+        product_id=product.id,
+        variant_id=variant.id,
+        title_zh=product.title_zh,
+        title_en=product.title_en or "",
+        spec_zh=variant.spec_zh,
+        spec_en=variant.spec_en or "",
+        sku=variant.sku or "",
+        unit_price_fen=unit_price_fen,
+        quantity=quantity,
+    )
+
+
+def log_gateway_failure(error: GatewayError) -> None:
+    """Note a gateway failure for the operators (never with card or personal data)."""
+    current_app.logger.warning("Payment gateway failed: %s", error)

@@ -1,0 +1,1 @@
+"""Payments: one PaymentGateway protocol, the sandbox and Stripe behind it, webhooks."""

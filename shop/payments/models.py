@@ -1,0 +1,95 @@
+"""Payments: one per checkout (covering its orders), and the payment events already handled."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+from shop.models_base import Timestamped, utcnow
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite gives them back without a zone)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class PaymentStatus:
+    """Where a payment is. Refunds are counted in refunded_fen, order by order."""
+
+    PENDING = "pending"
+    #: The sandbox's confirmation step (like a bank's 3-D Secure page) is waiting.
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    ALL = (PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, EXPIRED, CANCELLED)
+    OPEN = (PENDING, REQUIRES_ACTION)
+
+
+class Payment(Timestamped, db.Model):
+    """One payment for all the orders of one checkout, through one gateway."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'requires_action', 'succeeded', 'failed', 'expired', 'cancelled')",
+            name="status",
+        ),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_in_range"),
+        # The expiry job looks for open payments past their deadline.
+        Index("ix_payment_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random and unguessable: the payment and confirmation pages are addressed by it.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "sandbox" or "stripe".
+    gateway: Mapped[str] = mapped_column(String(20))
+    #: The gateway's id of the checkout (a Stripe Checkout Session id); set once it exists.
+    reference: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: Where the buyer pays (the gateway's hosted page), once the gateway gave one.
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    #: The gateway's id of the captured payment, used to refund (Stripe PaymentIntent id).
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount_fen: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.PENDING)
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    #: After this the gateway no longer takes the payment and the orders' stock is released.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    orders: Mapped[list["Order"]] = relationship(  # noqa: F821
+        back_populates="payment", order_by="Order.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """True while the buyer can still pay."""
+        return self.status in PaymentStatus.OPEN and as_utc(self.expires_at) > utcnow()
+
+    def __repr__(self) -> str:
+        return f"<Payment {self.gateway} {self.amount_fen} {self.status}>"
+
+
+class WebhookEvent(db.Model):
+    """A payment event already handled: its id is unique, so a second delivery changes nothing."""
+
+    __tablename__ = "webhook_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The gateway's event id (Stripe's evt_...; the sandbox makes its own).
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(80))
+    #: What handling it did, for people reading the table when something looks wrong.
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<WebhookEvent {self.event_id} {self.type}>"

@@ -1,0 +1,82 @@
+"""The sandbox: a practice payment page on this site that behaves like a hosted checkout.
+
+It takes only Stripe's well-known test card numbers. Whatever happens is reported as a
+PaymentEvent to webhooks.process_event(), exactly like a Stripe webhook, so the sandbox
+exercises the same order state machine that real payments use.
+
+A card number is read from the form, compared, and forgotten: it is never stored, logged, put
+in the session or shown back on the page.
+"""
+
+import re
+import secrets
+
+from flask import url_for
+
+from shop.payments.gateway import EventKind, InvalidSignature, PaymentEvent
+
+
+class CardOutcome:
+    """What a test card number does."""
+
+    PAYS = "pays"
+    DECLINED = "declined"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    #: Not a test number: refused without trying (it may be a real card typed by mistake).
+    REFUSED = "refused"
+
+
+#: Stripe's documented test numbers, and what each does here.
+TEST_CARDS = {
+    "4242424242424242": CardOutcome.PAYS,
+    "4000000000000002": CardOutcome.DECLINED,
+    "4000002500003155": CardOutcome.NEEDS_CONFIRMATION,
+}
+
+
+def card_outcome(number: str) -> str:
+    """What paying with this number does (spaces and dashes ignored)."""
+    digits = re.sub(r"[\s-]", "", number or "")
+    return TEST_CARDS.get(digits, CardOutcome.REFUSED)
+
+
+def new_event(payment, kind: str, type_: str) -> PaymentEvent:
+    """A sandbox payment event with a fresh id, shaped like a Stripe Checkout event."""
+    return PaymentEvent(
+        id=f"evt_sandbox_{secrets.token_hex(12)}",
+        gateway=SandboxGateway.name,
+        type=type_,
+        kind=kind,
+        payment_token=payment.token,
+        payment_intent=payment.payment_intent or f"pi_sandbox_{secrets.token_hex(12)}",
+        amount_fen=payment.amount_fen,
+        currency=payment.currency,
+    )
+
+
+def paid_event(payment) -> PaymentEvent:
+    """The event of a successful sandbox payment."""
+    return new_event(payment, EventKind.SUCCEEDED, "checkout.session.completed")
+
+
+def failed_event(payment) -> PaymentEvent:
+    """The event of a declined (or not confirmed) sandbox payment."""
+    return new_event(payment, EventKind.FAILED, "checkout.session.async_payment_failed")
+
+
+class SandboxGateway:
+    """The practice gateway: pages on this site, no money moves."""
+
+    name = "sandbox"
+
+    def checkout_url(self, payment, orders: list, success_url: str, cancel_url: str) -> str:
+        """The sandbox's payment page for this payment."""
+        return url_for("payments.sandbox_checkout", token=payment.token)
+
+    def refund(self, payment, amount_fen: int, key: str) -> str:
+        """Practice refunds always succeed at once."""
+        return f"re_sandbox_{secrets.token_hex(8)}"
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        """The sandbox has no webhooks: its page reports events directly."""
+        raise InvalidSignature("the sandbox does not receive webhooks")

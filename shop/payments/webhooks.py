@@ -1,0 +1,153 @@
+"""Payment events, from Stripe's webhook or the sandbox's page: verify, handle once, dispatch.
+
+Both gateways end here, so one state machine decides what a payment event does to orders.
+Each event id is claimed in the webhook_event table (unique) in the same transaction as its
+effects: a second delivery, even one racing the first, finds the id taken and changes nothing.
+"""
+
+from flask import current_app
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shop.extensions import db
+from shop.models_base import utcnow
+from shop.orders import services as orders
+from shop.orders.models import OrderStatus
+from shop.payments.gateway import EventKind, PaymentEvent
+from shop.payments.models import Payment, PaymentStatus, WebhookEvent
+
+
+class EventTooEarly(Exception):
+    """The event is about something we have not heard of yet; the gateway should send it again."""
+
+
+def _claim(event: PaymentEvent) -> bool:
+    """Store the event id; False when it was already there (handled, or being handled now).
+
+    INSERT ... ON CONFLICT DO NOTHING: a delivery racing an uncommitted one waits for it, then
+    finds the id taken. RETURNING says whether this statement inserted the row.
+    """
+    values = {
+        "event_id": event.id,
+        "gateway": event.gateway,
+        "type": event.type,
+        "outcome": "",
+        "created_at": utcnow(),
+    }
+    table = WebhookEvent.__table__
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql_insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    else:  # pragma: no cover - the shop runs on SQLite and PostgreSQL only
+        statement = insert(table)
+    inserted = db.session.execute(statement.values(**values).returning(table.c.id)).first()
+    return inserted is not None
+
+
+def _payment_for(event: PaymentEvent) -> Payment | None:
+    """The payment an event is about (by the gateway's checkout id or our token), locked."""
+    conditions = []
+    if event.reference:
+        conditions.append(Payment.reference == event.reference)
+    if event.payment_token:
+        conditions.append(Payment.token == event.payment_token)
+    if event.kind == EventKind.REFUNDED and event.payment_intent:
+        conditions.append(Payment.payment_intent == event.payment_intent)
+    if not conditions:
+        return None
+    payment_id = db.session.scalar(select(Payment.id).where(or_(*conditions)).limit(1))
+    return orders.lock_payment(payment_id) if payment_id is not None else None
+
+
+def _succeeded(event: PaymentEvent, payment: Payment) -> str:
+    if event.amount_fen is not None and (
+        event.amount_fen != payment.amount_fen
+        or (event.currency or "CNY").upper() != payment.currency
+    ):
+        # Never mark orders paid for a different sum than they cost; a person must look.
+        current_app.logger.error(
+            "Payment %s: event %s reports %s %s, expected %s %s",
+            payment.id,
+            event.id,
+            event.amount_fen,
+            event.currency,
+            payment.amount_fen,
+            payment.currency,
+        )
+        return "amount mismatch: not marked paid"
+    if event.payment_intent and not payment.payment_intent:
+        payment.payment_intent = event.payment_intent
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return "already paid"
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.paid_at = utcnow()
+    paid = refunded = 0
+    for order in payment.orders:
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            paid += orders.mark_paid(order, event.gateway)
+        elif order.status == OrderStatus.CANCELLED:
+            # It expired or was cancelled before the money came: the money goes straight back.
+            refunded += orders.refund_late_payment(order, event.gateway)
+    return f"paid {paid} orders; refunded {refunded} fen of cancelled ones"
+
+
+def _closed(event: PaymentEvent, payment: Payment, status: str, code: str) -> str:
+    if payment.status not in PaymentStatus.OPEN:
+        # Out of order or late (e.g. "expired" after "paid"): what happened first stands.
+        return f"ignored: payment already {payment.status}"
+    payment.status = status
+    cancelled = sum(
+        orders.cancel_unpaid(order, event.gateway, code=code) for order in payment.orders
+    )
+    return f"{status}: cancelled {cancelled} orders, stock released"
+
+
+def _refunded(event: PaymentEvent, payment: Payment) -> str:
+    total = event.refunded_fen or 0
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise EventTooEarly(f"refund for payment {payment.id} before its success event")
+    if total <= payment.refunded_fen:
+        return "refund already recorded"
+    if total < payment.amount_fen:
+        payment.refunded_fen = total
+        return "partial refund noted"
+    marked = sum(orders.record_gateway_refund(order, event.gateway) for order in payment.orders)
+    payment.refunded_fen = payment.amount_fen
+    return f"refunded {marked} orders"
+
+
+def process_event(event: PaymentEvent) -> str:
+    """Handle a payment event exactly once and say what it did. Flushes; the caller commits.
+
+    :raises EventTooEarly: when it refers to a payment whose earlier events have not come yet
+        (the caller answers so that the gateway retries; nothing is stored).
+    :raises GatewayError: when a refund it needs failed (likewise retried).
+    """
+    if not _claim(event):
+        return "duplicate: already handled"
+    if event.kind in (EventKind.IGNORED, EventKind.WAITING):
+        outcome = event.kind
+    else:
+        payment = _payment_for(event)
+        if payment is None:
+            if event.kind == EventKind.REFUNDED and event.payment_token:
+                raise EventTooEarly(f"refund for unknown payment {event.payment_token}")
+            outcome = "ignored: not one of our payments"
+        elif event.kind == EventKind.SUCCEEDED:
+            outcome = _succeeded(event, payment)
+        elif event.kind == EventKind.FAILED:
+            outcome = _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
+        elif event.kind == EventKind.EXPIRED:
+            outcome = _closed(event, payment, PaymentStatus.EXPIRED, "expired")
+        elif event.kind == EventKind.REFUNDED:
+            outcome = _refunded(event, payment)
+        else:
+            outcome = f"ignored: unknown kind {event.kind}"
+    db.session.execute(
+        update(WebhookEvent).where(WebhookEvent.event_id == event.id).values(outcome=outcome)
+    )
+    db.session.flush()
+    return outcome

@@ -1,0 +1,118 @@
+"""Helpers for the cart, checkout, payment and order tests: what a buyer's browser would send."""
+
+import re
+
+from sqlalchemy import select
+
+from shop.extensions import db
+from tests.conftest import csrf_token
+
+#: A mainland address that passes the checkout form.
+ADDRESS = {
+    "contact_name": "王小明",
+    "phone": "138 1234 5678",
+    "email": "buyer@example.test",
+    "destination": "cn",
+    "province": "北京市",
+    "city": "北京市",
+    "district": "海淀区",
+    "street": "中关村大街 1 号 2 单元 301",
+    "postal_code": "100080",
+    "note": "请放门卫",
+}
+
+
+def variant_id(app, product) -> int:
+    """The id of a product's first variant."""
+    from products.models import Variant
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Variant.id).where(Variant.product_id == product.id).order_by(Variant.id)
+        )
+
+
+def form_token(client) -> str:
+    """This browser's CSRF token, as the add-to-cart script fetches it."""
+    return client.get("/cart/form-token").get_json()["csrf_token"]
+
+
+def add_to_cart(client, variant: int, quantity: int = 1, lang: str = "", **extra):
+    """Post the product page's add-to-cart form (with the token the page script adds)."""
+    data = {"variant_id": variant, "quantity": quantity, "csrf_token": form_token(client)}
+    data.update(extra)
+    return client.post("/cart/add" + (f"?lang={lang}" if lang else ""), data=data)
+
+
+def checkout_page(client):
+    """GET the checkout form; returns (response, CSRF token, quote)."""
+    response = client.get("/checkout")
+    html = response.get_data(as_text=True)
+    quote = re.search(r'name="quote" type="hidden" value="([^"]*)"', html)
+    return response, csrf_token(html), quote.group(1) if quote else ""
+
+
+def place_order(client, **changes):
+    """Fill in and send the checkout form; returns the response (a redirect to pay when placed)."""
+    _, token, quote = checkout_page(client)
+    data = {**ADDRESS, "csrf_token": token, "quote": quote}
+    data.update(changes)
+    return client.post("/checkout", data={k: v for k, v in data.items() if v is not None})
+
+
+def payment_token(response) -> str:
+    """The payment token from the redirect after placing an order."""
+    match = re.search(r"/payments/([^/]+)/pay", response.headers["Location"])
+    assert match, response.headers.get("Location")
+    return match.group(1)
+
+
+def pay_with_card(client, token: str, card: str = "4242 4242 4242 4242", lang: str = ""):
+    """Go to the sandbox page and pay with a test card; returns the response to the card form."""
+    page = client.get(f"/payments/sandbox/{token}")
+    return client.post(
+        f"/payments/sandbox/{token}" + (f"?lang={lang}" if lang else ""),
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "card_number": card,
+            "expiry": "12/34",
+            "cvc": "123",
+            "cardholder": "WANG XIAOMING",
+        },
+    )
+
+
+def buy(client, variant: int, quantity: int = 1, card: str = "4242 4242 4242 4242") -> str:
+    """Add, check out and pay; returns the payment token."""
+    add_to_cart(client, variant, quantity)
+    token = payment_token(place_order(client))
+    pay_with_card(client, token, card)
+    return token
+
+
+def orders_of(app, token: str):
+    """The orders of a payment, fresh from the database (lines and events loaded)."""
+    from sqlalchemy.orm import selectinload
+
+    from shop.orders.models import Order
+    from shop.payments.models import Payment
+
+    with app.app_context():
+        orders = db.session.scalars(
+            select(Order)
+            .join(Payment)
+            .where(Payment.token == token)
+            .options(selectinload(Order.lines), selectinload(Order.events))
+            .order_by(Order.id)
+        ).all()
+        for order in orders:
+            db.session.expunge(order)
+        return list(orders)
+
+
+def stock_of(app, variant: int) -> int:
+    """A variant's stock now."""
+    from products.models import Variant
+
+    with app.app_context():
+        return db.session.scalar(select(Variant.stock).where(Variant.id == variant))
