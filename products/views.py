@@ -5,6 +5,8 @@ and main content, cached per catalogue version in products.cache) and the per-vi
 (header, flash messages) around them.
 """
 
+import io
+
 from flask import (
     Blueprint,
     Response,
@@ -268,7 +270,15 @@ def media(name: str):
         abort(404)
     if path is None or not name.endswith(".webp"):
         abort(404)
-    response = send_file(path, mimetype="image/webp", conditional=True, max_age=31536000)
+    # Renditions are small: answering from memory leaves no file open when a phone drops the
+    # connection mid-download, and the content-hash name is a perfect ETag.
+    response = send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype="image/webp",
+        etag=name,
+        conditional=True,
+        max_age=31536000,
+    )
     response.headers["Cache-Control"] = IMMUTABLE
     return response
 

@@ -54,18 +54,40 @@ def _init_extensions(app: Flask) -> None:
     from shop.accounts import auth
 
     auth.init_login(app)
+    from products import search
+
+    search.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from products.search_views import bp as search_pages
     from products.views import bp as catalogue
+    from shop.accounts.views import bp as accounts
     from shop.api import bp as api
+    from shop.api import search as _search_api  # noqa: F401  (adds its routes to api)
+    from shop.cart.views import bp as cart
+    from shop.checkout.views import bp as checkout
     from shop.curation import bp as curation
+    from shop.orders import cli as orders_cli
+    from shop.orders.seller_views import bp as seller_orders
+    from shop.orders.views import bp as orders
+    from shop.payments.views import bp as payments
+    from shop.sellers.views import bp as sellers
     from shop.web import bp as site
 
     app.register_blueprint(site)
     app.register_blueprint(catalogue)
+    app.register_blueprint(search_pages)
     app.register_blueprint(api)
     app.register_blueprint(curation)
+    app.register_blueprint(cart)
+    app.register_blueprint(checkout)
+    app.register_blueprint(orders)
+    app.register_blueprint(seller_orders)
+    app.register_blueprint(payments)
+    orders_cli.register(app)  # flask expire-orders
+    app.register_blueprint(accounts)
+    app.register_blueprint(sellers)
 
 
 @event.listens_for(Engine, "connect")
