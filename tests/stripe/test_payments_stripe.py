@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.orders.models import Order
-from tests.conftest import build_app, reset_database
 from tests.shopping import (
     add_to_cart,
     form_token,
@@ -23,32 +22,10 @@ from tests.shopping import (
     variant_id,
 )
 from tests.stripe_fakes import (
-    RecordedStripe,
     paid_through_webhook,
     payment_row,
     recording,
-    stripe_config,
 )
-
-
-@pytest.fixture
-def stripe_http():
-    http = RecordedStripe()
-    http.answer("POST", "/v1/checkout/sessions", recording("checkout_session_created"))
-    http.answer("POST", "/v1/refunds", recording("refund_succeeded"))
-    return http
-
-
-@pytest.fixture
-def app(tmp_path, postgres_schema, stripe_http):
-    """The app with Stripe configured (the builders in conftest use this one)."""
-    app = build_app(tmp_path / "instance", **stripe_config(stripe_http))
-    with app.app_context():
-        reset_database()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -192,7 +169,7 @@ def test_a_refund_stripe_refuses_changes_nothing(app, client, placed, stripe_htt
 
 
 def test_stripe_is_imported_by_one_module_only():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     importers = [
         str(path.relative_to(root))
         for folder in ("shop", "products")

@@ -16,35 +16,12 @@ from shop.payments.models import WebhookEvent
 from tests.conftest import build_app, reset_database
 from tests.shopping import add_to_cart, orders_of, payment_token, place_order, stock_of, variant_id
 from tests.stripe_fakes import (
-    RecordedStripe,
     payment_row,
     post_event,
-    recording,
     refund_event,
     session_event,
     sign,
-    stripe_config,
 )
-
-
-@pytest.fixture
-def stripe_http():
-    http = RecordedStripe()
-    http.answer("POST", "/v1/checkout/sessions", recording("checkout_session_created"))
-    http.answer("POST", "/v1/refunds", recording("refund_succeeded"))
-    return http
-
-
-@pytest.fixture
-def app(tmp_path, postgres_schema, stripe_http):
-    """The app with Stripe configured (the builders in conftest use this one)."""
-    app = build_app(tmp_path / "instance", **stripe_config(stripe_http))
-    with app.app_context():
-        reset_database()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
