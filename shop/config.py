@@ -49,6 +49,8 @@ class Config:
         self.LANGUAGES = ("zh", "en")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        #: Failed log-ins allowed per address, e.g. "30 per 15 minutes" for a class behind one NAT.
+        self.LOGIN_ADDRESS_LIMIT = env("LOGIN_ADDRESS_LIMIT") or None
         self.PAYMENT_GATEWAY = "stripe" if env("STRIPE_SECRET_KEY") else "sandbox"
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")

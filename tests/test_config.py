@@ -52,3 +52,11 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, monkeypatch):
         with pytest.raises(IntegrityError, match="FOREIGN KEY"):
             db.session.add(Shop(owner_id=999, region_id=999, slug="s", name_zh="店"))
             db.session.commit()
+
+
+def test_the_per_address_login_limit_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LOGIN_ADDRESS_LIMIT", raising=False)
+    assert create_app().config["LOGIN_ADDRESS_LIMIT"] is None
+    monkeypatch.setenv("LOGIN_ADDRESS_LIMIT", "30 per 15 minutes")
+    assert create_app().config["LOGIN_ADDRESS_LIMIT"] == "30 per 15 minutes"
