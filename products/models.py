@@ -1,6 +1,8 @@
-"""Catalogue models: Region, Category, Shop, Product, Variant, ProductImage."""
+"""Catalogue models: Region, Category, Shop, Product, Variant, ProductImage, Discount."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
@@ -82,6 +84,8 @@ class Shop(Bilingual, Timestamped, db.Model):
     free_shipping_over_fen: Mapped[int | None]
     #: Comma-separated province names (Chinese) this shop does not ship to.
     no_shipping_regions: Mapped[str] = mapped_column(Text, default="")
+    #: A practice shop's private preview link (/practice/<token>): unguessable, never listed.
+    preview_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     region: Mapped["Region"] = relationship()
     products: Mapped[list["Product"]] = relationship(back_populates="shop")
@@ -214,3 +218,68 @@ class CatalogueVersion(db.Model):
 
     def __repr__(self) -> str:
         return f"<CatalogueVersion {self.version}>"
+
+
+#: Which variants a discount applies to.
+discount_variant = Table(
+    "discount_variant",
+    db.metadata,
+    Column("discount_id", ForeignKey("discount.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "variant_id", ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class DiscountKind:
+    """How a discount lowers the price: by a percentage, or to a fixed price."""
+
+    PERCENT = "percent"
+    FIXED_PRICE = "fixed_price"
+    ALL = (PERCENT, FIXED_PRICE)
+
+
+class Discount(Timestamped, db.Model):
+    """A limited-time price on chosen variants of one shop (a live-sale campaign)."""
+
+    __tablename__ = "discount"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percent', 'fixed_price')", name="kind"),
+        CheckConstraint("ends_at > starts_at", name="window"),
+        CheckConstraint(
+            "(kind = 'percent' AND percent_off BETWEEN 1 AND 99 AND fixed_price_fen IS NULL)"
+            " OR (kind = 'fixed_price' AND fixed_price_fen > 0 AND percent_off IS NULL)",
+            name="amount",
+        ),
+        CheckConstraint("quantity_sold >= 0", name="sold_not_negative"),
+        CheckConstraint(
+            "quantity_cap IS NULL OR (quantity_cap > 0 AND quantity_sold <= quantity_cap)",
+            name="within_cap",
+        ),
+        Index("ix_discount_window", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    #: What buyers read next to the price (e.g. "直播秒杀"); may be empty.
+    name_zh: Mapped[str] = mapped_column(String(60), default="")
+    name_en: Mapped[str] = mapped_column(String(60), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    #: For kind percent: 20 means 20% off.
+    percent_off: Mapped[int | None]
+    #: For kind fixed_price: what each chosen variant costs inside the window (never more).
+    fixed_price_fen: Mapped[int | None]
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Units that may be sold at the discount price in all; None means no cap.
+    quantity_cap: Mapped[int | None]
+    #: Units sold at the discount price so far (moved with one conditional UPDATE).
+    quantity_sold: Mapped[int] = mapped_column(default=0)
+    #: Set when the seller ended the discount early; it no longer applies from then.
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    shop: Mapped["Shop"] = relationship()
+    variants: Mapped[list["Variant"]] = relationship(secondary=discount_variant)
+
+    def __repr__(self) -> str:
+        return f"<Discount {self.id} {self.kind} {self.starts_at:%Y-%m-%d %H:%M}>"

@@ -20,6 +20,11 @@ class Cart(Timestamped, db.Model):
     )
     #: Random value of the anonymous visitor's cart cookie; None for a customer's cart.
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Set for a simulated practice customer's cart: it may hold that practice shop's
+    #: published listings (which no real visitor can buy).
+    practice_shop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop.id", ondelete="CASCADE"), index=True
+    )
 
     lines: Mapped[list["CartLine"]] = relationship(
         back_populates="cart",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
-from products.models import Product, Shop, Variant
+from products.models import Product, ProductStatus, Shop, Variant
 from products.services import is_public, purchase_info
 from shop.cart.models import Cart, CartLine
 from shop.checkout.shipping import shipping_fee_fen
@@ -183,6 +183,21 @@ def item_count(cart_id: int) -> int:
     )
 
 
+def sellable_in(cart: Cart, product: Product) -> bool:
+    """True when this cart may hold the product.
+
+    That is a public listing, or, in a simulated practice customer's cart, a published listing
+    of that one practice shop.
+    """
+    if is_public(product):
+        return True
+    return (
+        cart.practice_shop_id is not None
+        and product.shop_id == cart.practice_shop_id
+        and product.status == ProductStatus.PUBLISHED
+    )
+
+
 def buyable_variant(variant_id: int) -> Variant | None:
     """A variant with its product and shop loaded, or None when there is no such variant."""
     return db.session.scalar(
@@ -202,7 +217,7 @@ def add_item(cart: Cart, variant: Variant, quantity: int) -> CartLine:
     :raises SoldOut: when none is left.
     :raises CartFull: when the cart already holds MAX_LINES other variants.
     """
-    if not is_public(variant.product):
+    if not sellable_in(cart, variant.product):
         raise NotForSale()
     info = purchase_info(variant)
     if not info.available:
@@ -289,7 +304,7 @@ def summarize(cart: Cart | None) -> CartSummary:
         product = variant.product
         info = purchase_info(variant)
         problems = []
-        if not is_public(product):
+        if not sellable_in(cart, product):
             problems.append(Problem.UNAVAILABLE)
         elif not info.available:
             problems.append(Problem.SOLD_OUT)

@@ -227,6 +227,10 @@ class OrderLine(Bilingual, db.Model):
     sku: Mapped[str] = mapped_column(String(64), default="")
     unit_price_fen: Mapped[int]
     quantity: Mapped[int]
+    #: The limited-time discount this line was bought under (its units count against its cap).
+    discount_id: Mapped[int | None] = mapped_column(
+        ForeignKey("discount.id", ondelete="SET NULL"), index=True
+    )
 
     order: Mapped["Order"] = relationship(back_populates="lines")
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from products.models import Shop, Variant
+from shop import signals
 from shop.accounts.models import User
 from shop.extensions import db
 from shop.models_base import utcnow
@@ -115,6 +116,7 @@ def mark_paid(order: Order, actor: User | str) -> bool:
     order.set_status(OrderStatus.PAID, actor)
     order.paid_at = utcnow()
     notifications.order_paid(order)
+    signals.order_paid.send(order.shop, order=order)
     return True
 
 
@@ -215,6 +217,7 @@ def refund_order(order: Order, actor: User, reason: str) -> int:
     amount = _refund_at_gateway(order, key=f"refund-{order.number}")
     if was == OrderStatus.PAID:
         release_stock(order)
+    signals.order_refunded.send(order.shop, order=order)
     return amount
 
 
@@ -227,6 +230,7 @@ def record_gateway_refund(order: Order, actor: str) -> bool:
     order.refunded_fen = order.total_fen
     if was == OrderStatus.PAID:
         release_stock(order)
+    signals.order_refunded.send(order.shop, order=order)
     return True
 
 
@@ -255,6 +259,7 @@ def mark_shipped(order: Order, actor: User, carrier: str, tracking_number: str) 
     order.tracking_number = tracking_number
     order.shipped_at = utcnow()
     notifications.order_shipped(order)
+    signals.order_shipped.send(order.shop, order=order)
 
 
 def mark_delivered(order: Order, actor: User | str) -> None:

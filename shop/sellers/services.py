@@ -26,6 +26,7 @@ from products.models import (
 )
 from products.search import romanize
 from products.storage import image_store
+from shop import signals
 from shop.accounts.models import Role, User
 from shop.extensions import db
 
@@ -195,6 +196,7 @@ def open_shop(owner: User, details: ShopDetails, logo_key: str | None = None) ->
     _apply_shop_details(shop, details)
     db.session.add(shop)
     db.session.flush()
+    signals.shop_profile_saved.send(shop)
     return shop
 
 
@@ -211,6 +213,7 @@ def update_shop(shop: Shop, details: ShopDetails, logo_key: str | None = None) -
     if logo_key:
         shop.logo_key = logo_key
     db.session.flush()
+    signals.shop_profile_saved.send(shop)
 
 
 def no_shipping_list(shop: Shop) -> list[str]:
@@ -367,6 +370,7 @@ def create_listing(shop: Shop, details: ListingDetails, first_variant: VariantDe
     product.variants.append(variant)
     db.session.add(product)
     db.session.flush()
+    signals.listing_changed.send(shop, product=product)
     return product
 
 
@@ -374,6 +378,7 @@ def update_listing(product: Product, details: ListingDetails) -> None:
     """Change a listing's title, description, category and tags."""
     _apply_listing_details(product, details)
     db.session.flush()
+    signals.listing_changed.send(product.shop, product=product)
 
 
 def duplicate_listing(product: Product) -> Product:
@@ -427,6 +432,7 @@ def publish_listing(product: Product) -> None:
     catalogue.publish(product)
     product.moderation_note = ""
     db.session.flush()
+    signals.listing_published.send(product.shop, product=product)
 
 
 def unpublish_listing(product: Product) -> None:
@@ -497,6 +503,8 @@ def add_variant(product: Product, details: VariantDetails) -> Variant:
     _apply_variant_details(variant, details)
     product.variants.append(variant)
     db.session.flush()
+    signals.variant_added.send(product.shop, product=product, variant=variant)
+    signals.listing_changed.send(product.shop, product=product)
     return variant
 
 
@@ -505,6 +513,7 @@ def update_variant(variant: Variant, details: VariantDetails) -> None:
     check_sku_free(details.sku, variant)
     _apply_variant_details(variant, details)
     db.session.flush()
+    signals.listing_changed.send(variant.product.shop, product=variant.product)
 
 
 def remove_variant(product: Product, variant: Variant) -> None:
@@ -576,6 +585,7 @@ def add_photos(product: Product, photos: list[ProcessedImage]) -> list[ProductIm
         product.images.append(image)
         added.append(image)
     db.session.flush()
+    signals.listing_changed.send(product.shop, product=product)
     return added
 
 

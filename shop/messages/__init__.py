@@ -1,0 +1,1 @@
+"""Customers' messages: a buyer <-> seller thread on each order, the shop's inbox."""

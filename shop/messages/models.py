@@ -1,0 +1,107 @@
+"""Message threads on orders and their messages."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from products.models import Shop
+from shop.extensions import db
+from shop.models_base import Timestamped, utcnow
+from shop.orders.models import Order
+
+
+class MessageAuthor:
+    """Who wrote a message: the order's buyer or the shop's seller."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    ALL = (BUYER, SELLER)
+
+
+class MessageKind:
+    """What a message asks for. Requests wait for the seller to act, not only to answer."""
+
+    MESSAGE = "message"
+    QUESTION = "question"
+    ADDRESS_CHANGE = "address_change"
+    REFUND_REQUEST = "refund_request"
+    ALL = (MESSAGE, QUESTION, ADDRESS_CHANGE, REFUND_REQUEST)
+    REQUESTS = (ADDRESS_CHANGE, REFUND_REQUEST)
+
+
+class RequestState:
+    """Where a buyer's request is: waiting, done as asked, or declined with a reply."""
+
+    NONE = ""
+    OPEN = "open"
+    DONE = "done"
+    DECLINED = "declined"
+    ALL = (NONE, OPEN, DONE, DECLINED)
+
+
+class Thread(Timestamped, db.Model):
+    """The conversation between an order's buyer and its shop (one per order)."""
+
+    __tablename__ = "message_thread"
+    __table_args__ = (
+        CheckConstraint("seller_unread >= 0 AND buyer_unread >= 0", name="unread_not_negative"),
+        Index("ix_message_thread_shop_last", "shop_id", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="CASCADE"), unique=True
+    )
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Messages the seller (buyer) has not opened yet: the inbox's badge.
+    seller_unread: Mapped[int] = mapped_column(default=0)
+    buyer_unread: Mapped[int] = mapped_column(default=0)
+    #: True while the buyer's last message has no reply: what "waiting for a reply" lists.
+    awaiting_seller: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped["Order"] = relationship()
+    shop: Mapped["Shop"] = relationship()
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="thread",
+        cascade="all, delete-orphan",
+        order_by="Message.id",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<Thread order={self.order_id}>"
+
+
+class Message(db.Model):
+    """One message in a thread."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        CheckConstraint("author IN ('buyer', 'seller')", name="author"),
+        CheckConstraint(
+            "kind IN ('message', 'question', 'address_change', 'refund_request')", name="kind"
+        ),
+        CheckConstraint("request_state IN ('', 'open', 'done', 'declined')", name="request_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("message_thread.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str] = mapped_column(String(10), default=MessageAuthor.BUYER)
+    kind: Mapped[str] = mapped_column(String(20), default=MessageKind.MESSAGE)
+    body: Mapped[str] = mapped_column(Text)
+    #: What a request carries: for an address change, the new address fields.
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: For requests (address change, refund): open until the seller does it or declines.
+    request_state: Mapped[str] = mapped_column(String(10), default=RequestState.NONE)
+    #: For a buyer's message: when the seller first replied after it (reply-time figures).
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    thread: Mapped["Thread"] = relationship(back_populates="messages")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} {self.author} {self.kind}>"

@@ -1,0 +1,1 @@
+"""The training sandbox: cohorts, lessons and their checks, simulated customers, share kit."""
