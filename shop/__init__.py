@@ -68,11 +68,17 @@ def _register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart
     from shop.checkout.views import bp as checkout
     from shop.curation import bp as curation
+    from shop.messages.views import bp as inbox
     from shop.orders import cli as orders_cli
     from shop.orders.seller_views import bp as seller_orders
     from shop.orders.views import bp as orders
     from shop.payments.views import bp as payments
+    from shop.sellers.discount_views import bp as discounts
     from shop.sellers.views import bp as sellers
+    from shop.training.customer_views import bp as practice_customers
+    from shop.training.preview_views import bp as practice_preview
+    from shop.training.trainer_views import bp as trainer
+    from shop.training.views import bp as training
     from shop.web import bp as site
 
     app.register_blueprint(site)
@@ -88,6 +94,12 @@ def _register_blueprints(app: Flask) -> None:
     orders_cli.register(app)  # flask expire-orders
     app.register_blueprint(accounts)
     app.register_blueprint(sellers)
+    app.register_blueprint(discounts)
+    app.register_blueprint(inbox)
+    app.register_blueprint(training)
+    app.register_blueprint(trainer)
+    app.register_blueprint(practice_customers)
+    app.register_blueprint(practice_preview)
 
 
 @event.listens_for(Engine, "connect")
