@@ -9,17 +9,26 @@ indexed single-row read, never a write). A worker that sees a new number drops w
 Only shared parts (a page's head tags and main content, the same for every visitor in one
 language) are cached; per-visitor parts (flash messages, the log-in state, CSRF tokens, the cart)
 are rendered around them on each request.
+
+Limited-time discounts change prices in two ways. Scheduling or ending one, and every unit sold
+under a cap, write the `discount` tables, which count as catalogue tables: the version moves.
+But a discount also starts and ends by the clock alone, with no write at all. So the key of
+cached content is (version, next price change): when the version moves, a worker asks once when
+the next discount starts or ends; when that moment passes, the key changes by itself and the
+worker drops what it held, exactly as for a new version. Pages print the end time itself (the
+countdown is counted by the browser), never "N minutes left", so cached text does not age.
 """
 
 import re
 import threading
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from urllib.parse import parse_qsl
 
-from flask import Response, current_app, g, render_template, request
+from flask import Response, current_app, g, has_request_context, render_template, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import event, insert, text, update
+from sqlalchemy import event, func, insert, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -28,22 +37,30 @@ from werkzeug.http import parse_cookie
 from products.models import (
     CatalogueVersion,
     Category,
+    Discount,
     Product,
     ProductImage,
     Region,
     Shop,
+    ShopKind,
     Variant,
+    discount_variant,
 )
+from products.services import as_utc
 from shop.extensions import db
-from shop.models_base import current_language
+from shop.models_base import current_language, utcnow
 
-#: Models whose rows any public page, feed or API answer shows.
-CATALOGUE_MODELS = (Region, Category, Shop, Product, Variant, ProductImage)
-CATALOGUE_TABLES = frozenset(model.__tablename__ for model in CATALOGUE_MODELS)
+#: Models whose rows any public page, feed or API answer shows (a discount sets a price).
+CATALOGUE_MODELS = (Region, Category, Shop, Product, Variant, ProductImage, Discount)
+CATALOGUE_TABLES = frozenset(
+    [model.__tablename__ for model in CATALOGUE_MODELS] + [discount_variant.name]
+)
 VERSION_ROW = 1
 #: The table an UPDATE, INSERT or DELETE written as SQL text writes to.
 _TEXT_WRITE = re.compile(r'^\s*(?:update|insert\s+into|delete\s+from)\s+"?(\w+)"?', re.IGNORECASE)
 VERSION_QUERY = text("SELECT version FROM catalogue_version WHERE id = :id")
+#: Where WholePageCache leaves the key it read, for the app serving the same request.
+VERSION_ENVIRON = "village_market.catalogue_version"
 
 
 def bump_version(connection) -> None:
@@ -57,12 +74,28 @@ def bump_version(connection) -> None:
         connection.execute(insert(table).values(id=VERSION_ROW, version=2))
 
 
+def _private_shop_row(obj) -> bool:
+    """A practice shop's own row, not becoming an exhibitor's: no public page shows it.
+
+    Trainees open and edit practice shops all day in class (and their preview links are made
+    on first use); that must not empty every worker's storefront cache. Their products still
+    count the safe way, and graduation changes `kind`, which does count.
+    """
+    if not isinstance(obj, Shop) or obj.kind != ShopKind.PRACTICE:
+        return False
+    state = inspect(obj)
+    # A new row's kind shows as changed (from nothing): only an existing row can graduate.
+    return state.pending or not state.attrs.kind.history.has_changes()
+
+
 def _changes_catalogue(session: Session) -> bool:
     for obj in (*session.new, *session.deleted):
-        if isinstance(obj, CATALOGUE_MODELS):
+        if isinstance(obj, CATALOGUE_MODELS) and not _private_shop_row(obj):
             return True
     return any(
-        isinstance(obj, CATALOGUE_MODELS) and session.is_modified(obj, include_collections=False)
+        isinstance(obj, CATALOGUE_MODELS)
+        and not _private_shop_row(obj)
+        and session.is_modified(obj, include_collections=False)
         for obj in session.dirty
     )
 
@@ -88,12 +121,59 @@ def _bump_before_catalogue_statement(state) -> None:
             bump_version(state.session.connection())
 
 
-def current_version() -> int:
-    """The catalogue version, read once per request."""
+def next_price_change(connection, now: datetime) -> datetime | None:
+    """When the next discount starts or ends after `now` (None when none is scheduled)."""
+    live = Discount.cancelled_at.is_(None)
+    starts, ends = connection.execute(
+        select(
+            select(func.min(Discount.starts_at))
+            .where(live, Discount.starts_at > now)
+            .scalar_subquery(),
+            select(func.min(Discount.ends_at))
+            .where(live, Discount.ends_at > now)
+            .scalar_subquery(),
+        )
+    ).one()
+    moments = [as_utc(moment) for moment in (starts, ends) if moment is not None]
+    return min(moments) if moments else None
+
+
+class PriceClock:
+    """A worker's note of when, at the catalogue version it last saw, a price next changes."""
+
+    def __init__(self):
+        self.version: int | None = None
+        self.next_change: datetime | None = None
+        self._lock = threading.Lock()
+
+    def next_change_at(self, connection, version: int) -> datetime | None:
+        """The next price change, asked of the database only for a new version or once it passed."""
+        now = utcnow()
+        with self._lock:
+            passed = self.next_change is not None and now >= self.next_change
+            if version != self.version or passed:
+                self.next_change = next_price_change(connection, now)
+                self.version = version
+            return self.next_change
+
+
+def current_version() -> tuple[int, datetime | None]:
+    """The key of cached content, read once per request: (catalogue version, next price change).
+
+    A warm page costs the one version read; the next price change is asked only when the
+    version moved or that moment passed (see the module's docstring).
+    """
+    if "catalogue_version" not in g and has_request_context():
+        # WholePageCache read it for this very request a moment ago: one read per page is enough.
+        known = request.environ.get(VERSION_ENVIRON)
+        if known is not None:
+            g.catalogue_version = known
     if "catalogue_version" not in g:
+        clock = current_app.extensions.setdefault("price_clock", PriceClock())
         # A bare pooled connection: the cheapest read there is, on the path of every page view.
         with db.engine.connect() as connection:
-            g.catalogue_version = connection.scalar(VERSION_QUERY, {"id": VERSION_ROW}) or 0
+            number = connection.scalar(VERSION_QUERY, {"id": VERSION_ROW}) or 0
+            g.catalogue_version = (number, clock.next_change_at(connection, number))
     return g.catalogue_version
 
 
@@ -102,11 +182,11 @@ class FragmentCache:
 
     def __init__(self, size: int):
         self.size = size
-        self._version: int | None = None
+        self._version: Hashable | None = None
         self._entries: dict[Hashable, object] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, version: int):
+    def get(self, key: Hashable, version: Hashable):
         """The value kept for key at this version, or None (a new version empties the cache)."""
         with self._lock:
             if version != self._version:
@@ -114,7 +194,7 @@ class FragmentCache:
                 self._version = version
             return self._entries.get(key)
 
-    def put(self, key: Hashable, version: int, value) -> None:
+    def put(self, key: Hashable, version: Hashable, value) -> None:
         """Keep a value built from the data of this version (dropped if a newer one arrived)."""
         if self.size <= 0:
             return
@@ -124,7 +204,7 @@ class FragmentCache:
                     self._entries.pop(next(iter(self._entries)))
                 self._entries[key] = value
 
-    def fetch(self, key: Hashable, version: int, build: Callable[[], object]):
+    def fetch(self, key: Hashable, version: Hashable, build: Callable[[], object]):
         """The value cached for key at this version, building (and keeping) it when missing."""
         value = self.get(key, version)
         if value is None:
@@ -230,6 +310,7 @@ class WholePageCache:
         except SQLAlchemyError:
             # The app answers for itself (an error page, /healthz's 503) without this layer.
             return self.wsgi_app(environ, start_response)
+        environ[VERSION_ENVIRON] = version
         kept = self.store.get(key, version)
         if kept is not None:
             status, headers, body = kept

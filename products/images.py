@@ -1,5 +1,7 @@
 """The photo pipeline: verify, orient, strip metadata, re-encode to WebP. The only module using Pillow.
 
+It also draws the pictures made for sharing: QR codes and the share kit's poster (at the end).
+
 Every picture (seeded or uploaded) becomes WebP renditions at up to three widths plus a square
 thumbnail, stored under a content hash so that URLs can be cached for a year.
 
@@ -10,12 +12,14 @@ size from the previous one, and a cheaper WebP `method` for the largest size, wh
 dominates the cost.
 """
 
+import functools
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 # Registering just these plugins means Pillow never runs init(), which imports all ~40 of its
 # plugins on first use (a cold-start cost of tens of milliseconds).
@@ -195,4 +199,179 @@ def _encode_webp(image: Image.Image, width: int) -> bytes:
         quality=WEBP_QUALITY,
         method=WEBP_METHODS.get(width, DEFAULT_WEBP_METHOD),
     )
+    return buffer.getvalue()
+
+
+# --- Share pictures: QR codes and the share poster (the training sandbox's share kit) --------
+
+#: A portrait that WeChat Moments and video channels show whole, without cropping.
+POSTER_SIZE = (1080, 1440)
+POSTER_COVER_HEIGHT = 700
+POSTER_MARGIN = 60
+POSTER_QR_SIDE = 300
+#: Colours of the site (static/css/site.css): paper, ink, muted ink, brand green, accent.
+POSTER_COLOURS = {
+    "paper": (251, 250, 246),
+    "ink": (31, 42, 31),
+    "muted": (77, 90, 77),
+    "brand": (47, 107, 58),
+    "accent": (180, 68, 28),
+}
+#: The simplified Chinese face of the Noto Sans CJK collection (noto-cjk-sans-otc on PyPI,
+#: SIL OFL), so Chinese renders on every machine `make run` sets up, with no system font.
+CJK_FACE = "Noto Sans CJK SC"
+#: Latin words and numbers stay whole when a title wraps; CJK text may break between characters.
+_WRAP_TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.,:%/&+\-]*|\s+|.", re.DOTALL)
+
+
+def _qr_code(address: str):
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(address)
+    code.make(fit=True)
+    return code
+
+
+def qr_svg(address: str) -> str:
+    """An address as a QR code in SVG, for pages and downloads (scales without blurring)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return image.to_string(encoding="unicode")
+
+
+@functools.cache
+def _cjk_font_file() -> tuple[str, int]:
+    """The collection's path and the index of its simplified Chinese face."""
+    import noto_cjk_sans_otc
+
+    path = str(noto_cjk_sans_otc.FONT_PATH)
+    for index in range(16):
+        try:
+            face = ImageFont.truetype(path, 12, index=index)
+        except OSError:
+            break
+        if face.getname()[0] == CJK_FACE:
+            return path, index
+    raise RuntimeError(f"{CJK_FACE} is not in {path}")
+
+
+@functools.lru_cache(maxsize=8)
+def poster_font(size: int) -> ImageFont.FreeTypeFont:
+    """The poster's typeface (Noto Sans CJK SC) at a pixel size."""
+    path, index = _cjk_font_file()
+    return ImageFont.truetype(path, size, index=index)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
+    """Lines of at most `width` pixels; past `max_lines` the last one ends with an ellipsis."""
+    tokens: list[str] = []
+    for token in _WRAP_TOKENS.findall(" ".join(text.split())):
+        # A word wider than the whole line is broken between its letters.
+        tokens.extend(token if font.getlength(token) > width else [token])
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        if current and font.getlength(current + token) > width:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+    if current.strip():
+        lines.append(current.rstrip())
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _poster_cover(cover: bytes | None, size: tuple[int, int]) -> Image.Image:
+    """The cover photo cropped to fill `size`, or a plain brand-coloured block without one."""
+    if cover:
+        try:
+            image = Image.open(io.BytesIO(cover), formats=DECODERS)
+            image.load()
+            return ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            pass  # a damaged stored file: the poster is still useful without the photo
+    return Image.new("RGB", size, POSTER_COLOURS["brand"])
+
+
+def _draw_qr(canvas: Image.Image, address: str, box: tuple[int, int, int]) -> None:
+    """Draw the address's QR code, black on white with its quiet zone, in a square box."""
+    left, top, side = box
+    matrix = _qr_code(address).get_matrix()
+    module = max(1, side // len(matrix))
+    drawn = module * len(matrix)
+    left, top = left + (side - drawn) // 2, top + (side - drawn) // 2
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((left, top, left + drawn - 1, top + drawn - 1), fill=(255, 255, 255))
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                x, y = left + column * module, top + row * module
+                draw.rectangle((x, y, x + module - 1, y + module - 1), fill=(0, 0, 0))
+
+
+def render_share_poster(
+    cover: bytes | None,
+    title: str,
+    price_text: str,
+    shop_name: str,
+    url: str,
+    *,
+    mark: str = "练习店铺 · Practice shop",
+    hint: str = "",
+) -> bytes:
+    """A PNG poster to post on WeChat Moments: cover, title, price, shop name and a QR code.
+
+    `cover` is a stored rendition's bytes (None: a plain coloured block); `url` is what the QR
+    code opens; `mark` (empty: none) is printed over the cover, `hint` under the shop name.
+    """
+    width, height = POSTER_SIZE
+    margin = POSTER_MARGIN
+    colours = POSTER_COLOURS
+    canvas = Image.new("RGB", POSTER_SIZE, colours["paper"])
+    canvas.paste(_poster_cover(cover, (width, POSTER_COVER_HEIGHT)), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+
+    if mark:
+        font = poster_font(34)
+        left, top, right, bottom = draw.textbbox((margin + 22, margin + 12), mark, font=font)
+        draw.rounded_rectangle(
+            (margin, margin, right + 22, bottom + 14), radius=14, fill=colours["accent"]
+        )
+        draw.text((margin + 22, margin + 12), mark, font=font, fill=(255, 255, 255))
+
+    y = POSTER_COVER_HEIGHT + 36
+    font = poster_font(62)
+    for line in _wrap(title, font, width - 2 * margin, 2):
+        draw.text((margin, y), line, font=font, fill=colours["ink"])
+        y += 84
+    y += 8
+    draw.text((margin, y), price_text, font=poster_font(76), fill=colours["accent"])
+
+    qr_top = height - margin - POSTER_QR_SIDE
+    draw.line((margin, qr_top - 30, width - margin, qr_top - 30), fill=(220, 216, 204), width=2)
+    text_width = width - 3 * margin - POSTER_QR_SIDE
+    y = qr_top + 20
+    font = poster_font(44)
+    for line in _wrap(shop_name, font, text_width, 2):
+        draw.text((margin, y), line, font=font, fill=colours["ink"])
+        y += 62
+    if hint:
+        font = poster_font(32)
+        for line in _wrap(hint, font, text_width, 3):
+            y += 8
+            draw.text((margin, y), line, font=font, fill=colours["muted"])
+            y += 40
+    _draw_qr(canvas, url, (width - margin - POSTER_QR_SIDE, qr_top, POSTER_QR_SIDE))
+
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG")
     return buffer.getvalue()

@@ -64,7 +64,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 
 from products.models import Category, Product, Region, Shop, Variant
-from products.services import in_stock, lowest_price_fen, public_products
+from products.services import in_stock, lowest_regular_price_fen, public_products
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ SCHEMA = Schema(
     stock=COLUMN(RefBytesColumn()),
     #: The PRICE_BANDS key of the lowest variant price.
     band=COLUMN(RefBytesColumn()),
-    #: Lowest variant price in fen.
+    #: Lowest regular variant price in fen (limited-time discounts left out: they end by the clock).
     price=COLUMN(NumericColumn("q")),
     featured=COLUMN(NumericColumn("B")),
     created=COLUMN(NumericColumn("q")),
@@ -404,7 +404,7 @@ def _document(product: Product) -> dict:
         + [f"{variant.spec_zh} {variant.spec_en}" for variant in product.variants]
     )
     title = f"{product.title_zh} {product.title_en}"
-    price = lowest_price_fen(product)
+    price = lowest_regular_price_fen(product)
     document = {
         "id": str(product.id),
         "text": weighted_text(
@@ -484,10 +484,14 @@ def _open_index(folder: str, searcher: bool = False):
 
 def _live_folder() -> str:
     """The generation folder the live path points at now."""
-    folder = os.path.realpath(_live_path())
-    if not os.path.isdir(folder):
-        raise SearchUnavailable(f"no search index at {_live_path()}")
-    return folder
+    for _attempt in range(OPEN_ATTEMPTS):
+        folder = os.path.realpath(_live_path())
+        if os.path.isdir(folder):
+            return folder
+        # Resolved just before two quick rebuilds swapped in newer generations and removed
+        # this one: the link points at a newer folder now, so resolve it again.
+        time.sleep(0.01)
+    raise SearchUnavailable(f"no search index at {_live_path()}")
 
 
 # Queries reuse one open searcher per thread and index generation: opening one costs more

@@ -3,13 +3,26 @@
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import Select, event, func, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload, object_session, selectinload
 
-from products.models import Category, Product, ProductStatus, Region, Shop, ShopKind, Variant
+from products.models import (
+    Category,
+    Discount,
+    DiscountKind,
+    Product,
+    ProductStatus,
+    Region,
+    Shop,
+    ShopKind,
+    Variant,
+    discount_variant,
+)
 from shop.extensions import db
+from shop.models_base import Bilingual, utcnow
 
 #: At or below this many units a product page says "only N left".
 LOW_STOCK = 5
@@ -21,34 +34,248 @@ SORTS = ("featured", "newest", "price_asc", "price_desc")
 
 
 @dataclass(frozen=True)
+class ActiveDiscount(Bilingual):
+    """The limited-time discount a variant is sold under right now (what pages and carts show)."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    #: When it stops applying (timezone-aware UTC): pages count down to it.
+    ends_at: datetime
+    #: Units still to sell at the discount price; None when the discount has no cap.
+    units_left: int | None
+
+
+@dataclass(frozen=True)
 class PurchaseInfo:
     """What a buyer can pay and get for one variant right now."""
 
+    #: The price of one unit now: the discount price inside a discount's window, else regular.
     price_fen: int
     stock: int
     available: bool
     low_stock: bool
+    #: The variant's own price, shown struck through next to a discount price.
+    regular_price_fen: int
+    #: The discount giving price_fen, or None (a cart may still charge the regular price for a
+    #: line larger than what is left under the discount's cap: see shop.cart.services).
+    discount: ActiveDiscount | None = None
 
 
-def purchase_info(variant: Variant) -> PurchaseInfo:
+def purchase_info(variant: Variant, now: datetime | None = None) -> PurchaseInfo:
     """Price and availability of a variant: the one place views and templates read them from."""
+    # A variant not saved yet (no id) cannot be on a discount. The discount is read through the
+    # variant's own session (the search indexer reads with one of its own after a commit).
+    session = object_session(variant) or db.session
+    discount = active_discount(variant.id, now, session) if variant.id is not None else None
+    price_fen = variant.price_fen
+    if discount is not None:
+        price_fen = discount_price_fen(
+            variant.price_fen, discount.kind, discount.percent_off, discount.fixed_price_fen
+        )
     return PurchaseInfo(
-        price_fen=variant.price_fen,
+        price_fen=price_fen,
         stock=variant.stock,
         available=variant.stock > 0,
         low_stock=0 < variant.stock <= LOW_STOCK,
+        regular_price_fen=variant.price_fen,
+        discount=discount.shown() if discount is not None else None,
     )
 
 
 def lowest_price_fen(product: Product) -> int | None:
-    """The cheapest variant's price, or None for a product with no variants."""
+    """The cheapest variant's price now (discounts included), or None with no variants."""
     prices = [purchase_info(variant).price_fen for variant in product.variants]
+    return min(prices) if prices else None
+
+
+def lowest_regular_price_fen(product: Product) -> int | None:
+    """The cheapest variant's own price, discounts left out, or None with no variants.
+
+    What lasts: the search index and listing sorts use it, so a discount starting or ending by
+    the clock never leaves them stale.
+    """
+    prices = [variant.price_fen for variant in product.variants]
     return min(prices) if prices else None
 
 
 def in_stock(product: Product) -> bool:
     """True when any variant can be bought."""
     return any(purchase_info(variant).available for variant in product.variants)
+
+
+# --- Limited-time discounts ---------------------------------------------------------------
+#
+# A page asks purchase_info() once per variant, from templates as much as from code. So that
+# no page costs a query per variant, the first question in a session loads the discounts of
+# every variant the session holds (the page's products were loaded with their variants) in one
+# query, and later questions read that. The loaded rows are forgotten as soon as the session
+# writes anything, commits or rolls back, so a price is never read from a stale cap or window.
+
+
+def discount_price_fen(
+    regular_fen: int, kind: str, percent_off: int | None, fixed_price_fen: int | None
+) -> int:
+    """A unit price under a discount, in whole fen and never above the regular price.
+
+    Percent: regular * (100 - p) / 100, rounded half up to the fen in integers (no float), at
+    least 1 fen. Fixed price: that price, or the regular one if the seller has since lowered it.
+    """
+    if kind == DiscountKind.PERCENT:
+        return max(1, (regular_fen * (100 - (percent_off or 0)) + 50) // 100)
+    return max(1, min(fixed_price_fen or regular_fen, regular_fen))
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as timezone-aware UTC (SQLite gives back naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _DiscountRow:
+    """One not-cancelled, not-yet-ended discount of a variant, as loaded."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    kind: str
+    percent_off: int | None
+    fixed_price_fen: int | None
+    starts_at: datetime
+    ends_at: datetime
+    quantity_cap: int | None
+    quantity_sold: int
+
+    def applies_at(self, now: datetime) -> bool:
+        """Inside its window and not sold out under its cap."""
+        if not self.starts_at <= now < self.ends_at:
+            return False
+        return self.quantity_cap is None or self.quantity_sold < self.quantity_cap
+
+    def shown(self) -> ActiveDiscount:
+        """What pages and carts show of it."""
+        return ActiveDiscount(
+            id=self.id,
+            name_zh=self.name_zh,
+            name_en=self.name_en,
+            ends_at=self.ends_at,
+            units_left=None
+            if self.quantity_cap is None
+            else self.quantity_cap - self.quantity_sold,
+        )
+
+
+#: Key of the loaded discounts in Session.info: {"since": datetime, "rows": {variant id: rows}}.
+_LOADED = "vm_variant_discounts"
+#: Variant ids per IN (...) list, well under SQLite's limit on bound parameters.
+_BATCH = 500
+
+
+def _forget_loaded_discounts(session: Session, *_args) -> None:
+    session.info.pop(_LOADED, None)
+
+
+for _name in ("after_flush", "after_commit", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_loaded_discounts)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_write_statement(state) -> None:
+    """A bulk UPDATE (a cap moving, stock returning) may change what was loaded."""
+    if not state.is_select:
+        _forget_loaded_discounts(state.session)
+
+
+def _load_discounts(
+    session: Session, variant_ids: list[int], now: datetime
+) -> dict[int, list[_DiscountRow]]:
+    """The discounts of these variants that are not cancelled and have not ended at `now`."""
+    columns = [getattr(Discount, field.name) for field in fields(_DiscountRow)]
+    found: dict[int, list[_DiscountRow]] = {variant_id: [] for variant_id in variant_ids}
+    for start in range(0, len(variant_ids), _BATCH):
+        rows = session.execute(
+            select(discount_variant.c.variant_id, *columns)
+            .join(Discount, Discount.id == discount_variant.c.discount_id)
+            .where(
+                discount_variant.c.variant_id.in_(variant_ids[start : start + _BATCH]),
+                Discount.cancelled_at.is_(None),
+                Discount.ends_at > now,
+            )
+        )
+        for variant_id, *values in rows:
+            row = _DiscountRow(*values)
+            row = replace(row, starts_at=as_utc(row.starts_at), ends_at=as_utc(row.ends_at))
+            found[variant_id].append(row)
+    return found
+
+
+def active_discount(
+    variant_id: int, now: datetime | None = None, session: Session | None = None
+) -> _DiscountRow | None:
+    """The discount that prices this variant at `now` (default: now), or None.
+
+    Scheduling refuses overlapping windows, so at most one applies.
+    """
+    now = now or utcnow()
+    session = session or db.session
+    loaded = session.info.get(_LOADED)
+    if loaded is None or now < loaded["since"]:
+        # Rows were loaded as "not ended at `since`": they cannot answer for an earlier moment.
+        loaded = session.info[_LOADED] = {"since": now, "rows": {}}
+    rows = loaded["rows"]
+    if variant_id not in rows:
+        # Identity keys, not objects: reading the id of an object expired by a commit would
+        # cost a query each, the very N+1 this batch is here to avoid.
+        wanted = {variant_id} | {
+            identity[0]
+            for model, identity, *_token in list(session.identity_map.keys())
+            if issubclass(model, Variant) and identity[0] not in rows
+        }
+        rows.update(_load_discounts(session, sorted(wanted), loaded["since"]))
+    return next((row for row in rows[variant_id] if row.applies_at(now)), None)
+
+
+def current_discount(product: Product) -> ActiveDiscount | None:
+    """The discount of the product's first discounted variant right now (for cards), or None."""
+    for variant in product.variants:
+        discount = purchase_info(variant).discount
+        if discount is not None:
+            return discount
+    return None
+
+
+def reserve_discount_units(discount_id: int, quantity: int, now: datetime) -> bool:
+    """Count `quantity` units against a discount's cap in one conditional UPDATE.
+
+    Returns False (and changes nothing) when, at `now`, the discount is cancelled, outside its
+    window, or has fewer than `quantity` units left under its cap.
+    """
+    result = db.session.execute(
+        update(Discount)
+        .where(
+            Discount.id == discount_id,
+            Discount.cancelled_at.is_(None),
+            Discount.starts_at <= now,
+            Discount.ends_at > now,
+            or_(
+                Discount.quantity_cap.is_(None),
+                Discount.quantity_sold + quantity <= Discount.quantity_cap,
+            ),
+        )
+        .values(quantity_sold=Discount.quantity_sold + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_discount_units(discount_id: int, quantity: int) -> None:
+    """Give units of a cancelled or refunded order back to its discount's cap."""
+    db.session.execute(
+        update(Discount)
+        .where(Discount.id == discount_id, Discount.quantity_sold >= quantity)
+        .values(quantity_sold=Discount.quantity_sold - quantity)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def public_products() -> Select:

@@ -31,7 +31,7 @@ from products.cache import (
     fragment_cache,
     offer_whole_page,
 )
-from products.images import rendition_name, rendition_widths
+from products.images import qr_svg, rendition_name, rendition_widths
 from products.models import Product, ProductStatus, Shop, ShopKind
 from products.storage import image_store
 from shop.extensions import db
@@ -248,15 +248,11 @@ def site_image(image) -> str:
 @bp.get("/products/<int:product_id>/qr.svg")
 def product_qr(product_id: int):
     """The product page's address as a QR code (SVG), for sharing to WeChat from a computer."""
-    import qrcode
-    import qrcode.image.svg
-
     slug = _public_slug(product_id)
     if slug is None:
         abort(404)
     address = site_url("catalogue.product", product_id=product_id, slug=slug)
-    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    response = Response(image.to_string(encoding="unicode"), mimetype="image/svg+xml")
+    response = Response(qr_svg(address), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 

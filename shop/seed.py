@@ -12,6 +12,7 @@ from products.storage import image_store
 from shop.accounts.models import User
 from shop.extensions import db
 from shop.money import parse_money
+from shop.training.models import Cohort, CohortMember
 
 
 @dataclass
@@ -64,6 +65,7 @@ def seed(folder: str, max_image_bytes: int) -> SeedReport:
     db.session.flush()
     for path in sorted((root / "shops").glob("*.toml")):
         _seed_shop(_load(path), root, regions, categories, users, report, max_image_bytes)
+    _seed_cohorts(_load(root / "cohorts.toml")["cohort"], regions, users, report)
     db.session.flush()
     return report
 
@@ -77,6 +79,29 @@ def _add_missing(model, rows: list[dict], kind: str, report: SeedReport) -> dict
             db.session.add(existing[row["slug"]])
             report.count(kind)
     return existing
+
+
+def _seed_cohorts(rows: list[dict], regions: dict, users: dict, report: SeedReport) -> None:
+    """Add the demo cohorts missing (by join code) and their members missing."""
+    for row in rows:
+        cohort = db.session.scalar(select(Cohort).where(Cohort.join_code == row["join_code"]))
+        if cohort is None:
+            cohort = Cohort(
+                name=row["name"],
+                region=regions[row["region"]],
+                starts_on=row["starts_on"],
+                ends_on=row["ends_on"],
+                trainer_id=users[row["trainer"]].id,
+                join_code=row["join_code"],
+            )
+            db.session.add(cohort)
+            db.session.flush()
+            report.count("cohorts")
+        joined = {member.user_id for member in cohort.members}
+        for email in row["members"]:
+            if users[email].id not in joined:
+                cohort.members.append(CohortMember(user_id=users[email].id))
+                report.count("cohort members")
 
 
 def _seed_shop(data, root, regions, categories, users, report, max_image_bytes) -> None:

@@ -272,3 +272,29 @@ def login_as(app):
         return client
 
     return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """count_queries(client, url) -> how many SQL statements serving that page took (a 200)."""
+    from sqlalchemy import event
+
+    from shop.extensions import db
+
+    def run(client, url: str) -> int:
+        statements = []
+
+        def remember(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        assert response.status_code == 200, url
+        return len(statements)
+
+    return run

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from products.models import Category, Product, ProductImage, Variant
 from products.services import quality_score
@@ -539,21 +539,11 @@ def test_saving_details_without_touching_the_titles_keeps_the_address(app, selle
     assert load(app, product.id).slug == "lingshou-walnuts"
 
 
-def test_the_list_page_costs_the_same_queries_for_2_or_12_listings(app, seller, make_product):
+def test_the_list_page_costs_the_same_queries_for_2_or_12_listings(
+    app, count_queries, seller, make_product
+):
     def queries_for_list_page() -> int:
-        statements = []
-
-        def remember(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", remember)
-        try:
-            assert seller.get("/sell/products").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", remember)
-        return len(statements)
+        return count_queries(seller, "/sell/products")
 
     for _ in range(2):
         make_product(shop=seller.shop)

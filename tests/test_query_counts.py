@@ -6,30 +6,8 @@ fragment, same catalogue version) reads just the version row.
 """
 
 import pytest
-from sqlalchemy import event
 
 from shop.extensions import db
-
-
-@pytest.fixture
-def count_queries(app):
-    def run(client, url: str) -> int:
-        statements = []
-
-        def remember(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", remember)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", remember)
-        assert response.status_code == 200, url
-        return len(statements)
-
-    return run
 
 
 @pytest.fixture

@@ -71,6 +71,13 @@ class SignupForm(FlaskForm):
         ],
         default=Role.CUSTOMER,
     )
+    #: A trainer's cohort code (the sign-up QR code fills it in); with one, the account is a
+    #: trainee's and joins that cohort.
+    join_code = StringField(
+        _l("Cohort join code (optional)"),
+        validators=[Length(max=40)],
+        render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class ChangePasswordForm(FlaskForm):

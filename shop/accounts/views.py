@@ -28,6 +28,7 @@ from shop.accounts.forms import (
 from shop.accounts.models import OutboxMessage, Role, User
 from shop.errors import render_error
 from shop.extensions import db, limiter
+from shop.training import services as training
 from shop.web import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -73,29 +74,49 @@ def _home_for(user: User) -> str:
 @limiter.limit(SIGNUP_LIMIT, methods=["POST"], key_func=get_remote_address)
 def signup():
     """Create an account and log in with it."""
+    code_in_link = request.args.get("code", "")[: training.MAX_CODE_INPUT]
     if current_user.is_authenticated:
+        if code_in_link:
+            # Someone with an account scanned a trainer's sign-up QR code: join instead.
+            return redirect(url_for("training.join", code=code_in_link))
         return redirect(_home_for(current_user))
     form = SignupForm()
+    if request.method == "GET" and code_in_link:
+        form.join_code.data = code_in_link
+        form.role.data = Role.TRAINEE
+    status = 200
     if form.validate_on_submit():
+        join_code = (form.join_code.data or "").strip()
         try:
-            user = services.register_user(
-                form.email.data,
-                form.display_name.data,
-                form.password.data,
-                form.language.data,
-                form.role.data,
-            )
-        except services.AccountError as error:
-            form.email.errors.append(str(error))
+            cohort = training.cohort_to_join(join_code) if join_code else None
+        except training.UnknownJoinCode as error:
+            form.join_code.errors.append(str(error))
+            status = 422
         else:
-            db.session.commit()
-            _start_session(user, remember=False)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
-            # Through the language switch, so the chosen language shows at once.
-            return redirect(
-                url_for("site.switch_language", code=user.language, next=_home_for(user))
-            )
-    return render_template("accounts/signup.html", form=form)
+            try:
+                user = services.register_user(
+                    form.email.data,
+                    form.display_name.data,
+                    form.password.data,
+                    form.language.data,
+                    # A cohort's code makes the account a trainee's, whatever was ticked.
+                    Role.TRAINEE if cohort else form.role.data,
+                )
+                if cohort:
+                    training.join_cohort(user, join_code)
+            except services.AccountError as error:
+                form.email.errors.append(str(error))
+            else:
+                db.session.commit()
+                _start_session(user, remember=False)
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
+                if cohort:
+                    flash(_("You joined %(cohort)s.", cohort=cohort.name))
+                # Through the language switch, so the chosen language shows at once.
+                return redirect(
+                    url_for("site.switch_language", code=user.language, next=_home_for(user))
+                )
+    return render_template("accounts/signup.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

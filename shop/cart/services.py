@@ -2,17 +2,23 @@
 
 Prices and availability always come from products.services.purchase_info(), read from the
 database at every step: nothing a browser sends is taken as a price.
+
+A limited-time discount with a cap prices a line at the discount price only when the whole line
+fits in what is left under the cap (lines of the cart take from it in the order they were added);
+otherwise the line is at the regular price and the cart says so. One order line then has one
+unit price and one discount, and the cap counts whole lines, never a line split in two prices.
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from products.models import Product, ProductStatus, Shop, Variant
-from products.services import is_public, purchase_info
+from products.services import ActiveDiscount, is_public, purchase_info
 from shop.cart.models import Cart, CartLine
 from shop.checkout.shipping import shipping_fee_fen
 from shop.extensions import db
@@ -46,6 +52,8 @@ class Problem:
     SOLD_OUT = "sold_out"
     NOT_ENOUGH = "not_enough"
     PRICE_CHANGED = "price_changed"
+    #: The variant has a discount, but the line is more than is left under its cap.
+    OVER_DISCOUNT_CAP = "over_discount_cap"
     BLOCKING = (UNAVAILABLE, SOLD_OUT, NOT_ENOUGH)
 
 
@@ -59,6 +67,12 @@ class CartItem:
     unit_price_fen: int
     stock: int
     problems: list[str]
+    #: The variant's regular price (shown struck through when the line is discounted).
+    regular_price_fen: int = 0
+    #: The discount this line is priced under, or None.
+    discount: ActiveDiscount | None = None
+    #: With OVER_DISCOUNT_CAP: how many units this line could still have at the discount price.
+    discount_units_left: int = 0
 
     @property
     def quantity(self) -> int:
@@ -231,6 +245,7 @@ def add_item(cart: Cart, variant: Variant, quantity: int) -> CartLine:
     line.quantity = max(1, min(line.quantity + max(quantity, 1), info.stock, MAX_QUANTITY))
     line.price_seen_fen = info.price_fen
     db.session.flush()
+    _show_price(cart, line)
     return line
 
 
@@ -251,7 +266,16 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     line.quantity = max(1, min(quantity, MAX_QUANTITY, info.stock or quantity))
     line.price_seen_fen = info.price_fen
     db.session.flush()
+    _show_price(cart, line)
     return line
+
+
+def _show_price(cart: Cart, line: CartLine) -> None:
+    """Record the line's price, as the whole cart prices it now, as the one the buyer saw."""
+    # Priced with the other lines, which may have taken some of a discount's cap first.
+    item = next(item for item in summarize(cart).items if item.line.id == line.id)
+    line.price_seen_fen = item.unit_price_fen
+    db.session.flush()
 
 
 def remove_line(cart: Cart, line_id: int) -> None:
@@ -288,8 +312,11 @@ def merge(source: Cart, target: Cart) -> None:
     db.session.flush()
 
 
-def summarize(cart: Cart | None) -> CartSummary:
-    """The cart grouped by shop with current prices and each line's problems (one query)."""
+def summarize(cart: Cart | None, now: datetime | None = None) -> CartSummary:
+    """The cart grouped by shop with prices at `now` (default: now) and each line's problems.
+
+    One query for the lines and one for their discounts, however many lines there are.
+    """
     if cart is None or cart.id is None:
         return CartSummary(groups=[])
     lines = db.session.scalars(
@@ -299,10 +326,12 @@ def summarize(cart: Cart | None) -> CartSummary:
         .order_by(CartLine.id)
     ).all()
     groups: dict[int, ShopGroup] = {}
+    #: Units left under each capped discount after the lines before this one took theirs.
+    cap_left: dict[int, int] = {}
     for line in lines:
         variant = line.variant
         product = variant.product
-        info = purchase_info(variant)
+        info = purchase_info(variant, now)
         problems = []
         if not sellable_in(cart, product):
             problems.append(Problem.UNAVAILABLE)
@@ -310,7 +339,15 @@ def summarize(cart: Cart | None) -> CartSummary:
             problems.append(Problem.SOLD_OUT)
         elif line.quantity > info.stock:
             problems.append(Problem.NOT_ENOUGH)
-        if info.price_fen != line.price_seen_fen:
+        discount, unit_price_fen, units_left = info.discount, info.price_fen, 0
+        if discount is not None and discount.units_left is not None:
+            units_left = cap_left.setdefault(discount.id, discount.units_left)
+            if line.quantity <= units_left:
+                cap_left[discount.id] = units_left - line.quantity
+            else:
+                discount, unit_price_fen = None, info.regular_price_fen
+                problems.append(Problem.OVER_DISCOUNT_CAP)
+        if unit_price_fen != line.price_seen_fen:
             problems.append(Problem.PRICE_CHANGED)
         group = groups.setdefault(product.shop_id, ShopGroup(shop=product.shop))
         group.items.append(
@@ -318,9 +355,12 @@ def summarize(cart: Cart | None) -> CartSummary:
                 line=line,
                 variant=variant,
                 product=product,
-                unit_price_fen=info.price_fen,
+                unit_price_fen=unit_price_fen,
                 stock=info.stock,
                 problems=problems,
+                regular_price_fen=info.regular_price_fen,
+                discount=discount,
+                discount_units_left=units_left,
             )
         )
     return CartSummary(groups=list(groups.values()))

@@ -82,7 +82,7 @@ class CheckoutForm(FlaskForm):
     street = StringField(
         _l("Street, building and room"),
         validators=[DataRequired(), Length(max=300)],
-        render_kw={"autocomplete": "street-address", "maxlength": 300},
+        render_kw={"autocomplete": "address-line1", "maxlength": 300},
     )
     country = StringField(
         _l("Country or region"),

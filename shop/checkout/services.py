@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 
 from products.models import Shop
+from products.services import reserve_discount_units
 from shop.accounts.models import User
 from shop.cart import services as carts
 from shop.cart.models import Cart
@@ -76,18 +77,22 @@ def place_order(
 ) -> Payment:
     """Turn the cart into one pending order per shop and one payment for all. Flushes.
 
-    Prices, stock and shipping are read again here; each line's stock is reserved with one
-    conditional UPDATE. Any failure raises before the caller commits, so nothing is half-done.
+    Prices, stock and shipping are read again here; each discounted line's units are counted
+    against its discount's cap, and each line's stock is reserved, with one conditional UPDATE
+    each. Any failure raises before the caller commits, so nothing is half-done.
 
     :raises EmptyCart: when the cart holds nothing.
     :raises CartNeedsAttention: when a line is sold out, unavailable or over the stock.
-    :raises PricesChanged: when `quote` (what the buyer saw) differs from what it costs now.
+    :raises PricesChanged: when `quote` (what the buyer saw) differs from what it costs now, or
+        a discount ended or ran out under its cap just now.
     :raises NoShipping: when a shop does not deliver to the address.
     :raises OutOfStock: when another buyer took the last units first.
     """
     # Abandoned checkouts give their stock back before this one reserves.
     orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH)
-    summary = carts.summarize(cart)
+    # One moment for the whole checkout: the prices summed are the prices whose caps are taken.
+    now = utcnow()
+    summary = carts.summarize(cart, now)
     if summary.is_empty:
         raise EmptyCart()
     if summary.blocked:
@@ -97,14 +102,18 @@ def place_order(
     for group in summary.groups:
         if not ships_to(group.shop, delivery.mainland_province):
             raise NoShipping(group.shop)
-    # One variant after another in id order, so two checkouts never wait on each other in a circle.
+    # Discounts, then variants, each in id order, so two checkouts never wait on each other in a
+    # circle (release_stock gives back in the same order).
+    discounted = [item for item in summary.items if item.discount is not None]
+    for item in sorted(discounted, key=lambda item: item.discount.id):
+        if not reserve_discount_units(item.discount.id, item.quantity, now):
+            raise PricesChanged()
     for item in sorted(summary.items, key=lambda item: item.variant.id):
         try:
             orders.reserve_stock(item.variant.id, item.quantity)
         except orders.OutOfStock as error:
             raise OutOfStock(item.product.localized("title")) from error
 
-    now = utcnow()
     payment = Payment(
         token=secrets.token_urlsafe(24),
         gateway=gateway,
@@ -139,7 +148,12 @@ def place_order(
         )
         for item in group.items:
             order.lines.append(
-                orders.snapshot_line(item.variant, item.quantity, item.unit_price_fen)
+                orders.snapshot_line(
+                    item.variant,
+                    item.quantity,
+                    item.unit_price_fen,
+                    discount_id=item.discount.id if item.discount is not None else None,
+                )
             )
         db.session.add(order)
         db.session.flush()

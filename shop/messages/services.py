@@ -1,9 +1,56 @@
-"""Threads and messages: buyers write on their orders, sellers answer from the shop's inbox."""
+"""Threads and messages: buyers write on their orders, sellers answer from the shop's inbox.
 
+Every function flushes and never commits; the view commits once. A buyer's request (address
+change, refund) is closed with a compare-and-set on its state, so a double click or a refund
+racing a decline settles it exactly once.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from products.models import Shop
+from shop import signals
+from shop.accounts.models import User
 from shop.extensions import db
 from shop.messages.models import Message, MessageAuthor, MessageKind, RequestState, Thread
 from shop.models_base import utcnow
-from shop.orders.models import Order
+from shop.orders import services as order_services
+from shop.orders.models import Order, OrderStatus
+from shop.orders.notifications import notify_buyer, notify_seller, site_link
+
+#: The longest message anyone may send (a WeChat-length note, not a letter).
+MAX_BODY_LENGTH = 1000
+
+
+class InvalidMessageBody(ValueError):
+    """A message is empty (or only spaces) or longer than MAX_BODY_LENGTH."""
+
+
+class RequestNotOpen(ValueError):
+    """The request was already done or declined (or the message is not a request of that kind)."""
+
+
+class NotYourThread(LookupError):
+    """The seller does not own the thread's shop."""
+
+
+def clean_body(body: str | None) -> str:
+    """The message text without surrounding spaces.
+
+    :raises InvalidMessageBody: when it is empty or longer than MAX_BODY_LENGTH.
+    """
+    text = (body or "").strip()
+    if not text:
+        raise InvalidMessageBody("empty")
+    if len(text) > MAX_BODY_LENGTH:
+        raise InvalidMessageBody("too long")
+    return text
 
 
 def thread_for(order: Order) -> Thread:
@@ -22,14 +69,20 @@ def post_buyer_message(
     """Add the buyer's message to the order's thread; it waits for the seller. Flushes.
 
     Requests (address change, refund) stay open until the seller does them or declines.
+    The seller is told through the outbox.
+
+    :raises InvalidMessageBody: when the body is empty or too long.
     """
+    if kind not in MessageKind.ALL:
+        raise ValueError(f"unknown message kind {kind!r}")
+    text = clean_body(body)
     thread = thread_for(order)
     now = utcnow()
     message = Message(
         thread=thread,
         author=MessageAuthor.BUYER,
         kind=kind,
-        body=body.strip(),
+        body=text,
         data=data or {},
         request_state=RequestState.OPEN if kind in MessageKind.REQUESTS else RequestState.NONE,
         created_at=now,
@@ -39,4 +92,308 @@ def post_buyer_message(
     thread.seller_unread += 1
     thread.awaiting_seller = True
     db.session.flush()
+    _tell_seller(order, message)
     return message
+
+
+def post_seller_reply(thread: Thread, seller: User, body: str) -> Message:
+    """The seller answers: the buyer's waiting messages count as answered now. Flushes.
+
+    :raises InvalidMessageBody: when the body is empty or too long.
+    :raises NotYourThread: when the seller does not own the thread's shop.
+    """
+    text = clean_body(body)
+    if thread.shop.owner_id != seller.id:
+        raise NotYourThread(thread.id)
+    now = utcnow()
+    db.session.execute(
+        update(Message)
+        .where(
+            Message.thread_id == thread.id,
+            Message.author == MessageAuthor.BUYER,
+            Message.answered_at.is_(None),
+        )
+        .values(answered_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    reply = Message(
+        thread=thread,
+        author=MessageAuthor.SELLER,
+        kind=MessageKind.MESSAGE,
+        body=text,
+        created_at=now,
+    )
+    db.session.add(reply)
+    thread.last_message_at = now
+    thread.awaiting_seller = False
+    # Whoever replies has read the thread.
+    thread.seller_unread = 0
+    thread.buyer_unread += 1
+    db.session.flush()
+    _tell_buyer(thread.order, reply)
+    signals.customer_answered.send(thread.shop, thread=thread, message=reply)
+    return reply
+
+
+def mark_read_by_seller(thread: Thread) -> bool:
+    """The seller opened the thread; returns True when that changed anything."""
+    if thread.seller_unread == 0:
+        return False
+    thread.seller_unread = 0
+    db.session.flush()
+    return True
+
+
+def mark_read_by_buyer(thread: Thread) -> bool:
+    """The buyer opened the order page with the thread; returns True when that changed anything."""
+    if thread.buyer_unread == 0:
+        return False
+    thread.buyer_unread = 0
+    db.session.flush()
+    return True
+
+
+def _close_request(message: Message, state: str, kinds: tuple[str, ...]) -> None:
+    """Move an open request of one of `kinds` to `state`, once (compare-and-set). Flushes.
+
+    :raises RequestNotOpen: when it is not such a request, or someone closed it first.
+    """
+    if message.author != MessageAuthor.BUYER or message.kind not in kinds:
+        raise RequestNotOpen(message.id)
+    db.session.flush()
+    closed = db.session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.request_state == RequestState.OPEN)
+        .values(request_state=state)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if closed != 1:
+        db.session.refresh(message, ["request_state"])
+        raise RequestNotOpen(message.id)
+    set_committed_value(message, "request_state", state)
+
+
+def decline_request(message: Message, seller: User, reply_body: str) -> Message:
+    """Decline an open request with a reply the buyer reads; returns the reply. Flushes.
+
+    :raises InvalidMessageBody: when the reply is empty or too long (nothing changes then).
+    :raises RequestNotOpen: when the request was already done or declined.
+    :raises NotYourThread: when the seller does not own the thread's shop.
+    """
+    clean_body(reply_body)
+    thread = message.thread
+    if thread.shop.owner_id != seller.id:
+        raise NotYourThread(thread.id)
+    _close_request(message, RequestState.DECLINED, MessageKind.REQUESTS)
+    reply = post_seller_reply(thread, seller, reply_body)
+    if message.kind == MessageKind.REFUND_REQUEST:
+        signals.refund_request_handled.send(thread.shop, thread=thread, message=message)
+    return reply
+
+
+def apply_address_change(message: Message, seller: User) -> Message:
+    """Give the order the address the buyer asked for, close the request and tell the buyer.
+
+    Returns the seller's reply (written in the buyer's language). Flushes.
+
+    :raises AddressChangeNotAllowed: when the order is not paid or has shipped.
+    :raises InvalidDeliveryAddress: when the proposed address is incomplete.
+    :raises RequestNotOpen: when the request was already done or declined.
+    :raises NotYourThread: when the seller does not own the thread's shop.
+    """
+    thread = message.thread
+    order = thread.order
+    if thread.shop.owner_id != seller.id:
+        raise NotYourThread(thread.id)
+    if message.kind != MessageKind.ADDRESS_CHANGE or message.request_state != RequestState.OPEN:
+        raise RequestNotOpen(message.id)
+    fields = proposed_fields(message)
+    # Checked before the request is closed, so a refused change leaves it open.
+    if order.status != OrderStatus.PAID:
+        raise order_services.AddressChangeNotAllowed(order.status)
+    _close_request(message, RequestState.DONE, (MessageKind.ADDRESS_CHANGE,))
+    order_services.change_delivery_address(order, seller, **fields)
+    with force_locale(order.language or "zh"):
+        body = _(
+            "I changed the delivery address as you asked: %(address)s",
+            address=" ".join([order.contact_name, order.phone, *order.address_lines]),
+        )
+    return post_seller_reply(thread, seller, body[:MAX_BODY_LENGTH])
+
+
+def proposed_fields(message: Message) -> dict[str, str]:
+    """The delivery fields an address-change request asks for (other keys are ignored)."""
+    data = message.data or {}
+    return {
+        name: str(data[name])
+        for name in order_services.DELIVERY_FIELDS
+        if data.get(name) is not None
+    }
+
+
+def proposed_address(message: Message) -> Order:
+    """The order's delivery details as they would be after the change, to show side by side.
+
+    A transient Order (never added to the session) so the address is laid out by the same
+    code as every other address on the site.
+    """
+    order = message.thread.order
+    current = {name: getattr(order, name) for name in order_services.DELIVERY_FIELDS}
+    return Order(country=order.country, **{**current, **proposed_fields(message)})
+
+
+@signals.order_refunded.connect
+def _close_refund_requests(shop: Shop, order: Order, **_extra) -> None:
+    """A refund (from the order page or at the gateway) settles the order's open refund requests."""
+    thread = db.session.scalar(
+        select(Thread).where(Thread.order_id == order.id).options(selectinload(Thread.messages))
+    )
+    if thread is None:
+        return
+    now = utcnow()
+    for message in thread.messages:
+        if message.kind != MessageKind.REFUND_REQUEST:
+            continue
+        try:
+            _close_request(message, RequestState.DONE, (MessageKind.REFUND_REQUEST,))
+        except RequestNotOpen:
+            continue
+        if message.answered_at is None:
+            message.answered_at = now
+        signals.refund_request_handled.send(shop, thread=thread, message=message)
+    thread.awaiting_seller = any(
+        message.author == MessageAuthor.BUYER and message.answered_at is None
+        for message in thread.messages
+    )
+    db.session.flush()
+
+
+# --- Notices --------------------------------------------------------------------------------
+
+
+def _notices_for(order: Order) -> bool:
+    """Whether to mail about this order's messages.
+
+    Not for practice orders (simulated customers have no mailbox; a trainee sees their
+    messages in the inbox), nor outside a request without SITE_URL: no address to link to.
+    """
+    return not order.is_practice and (
+        has_request_context() or bool(current_app.config.get("SITE_URL"))
+    )
+
+
+def _tell_seller(order: Order, message: Message) -> None:
+    """Queue a notice to the shop's owner, in their language, with a link to the thread."""
+    if not _notices_for(order):
+        return
+    notify_seller(
+        order,
+        "buyer_message",
+        lambda: _("A buyer wrote about order %(number)s", number=order.number),
+        lambda: _(
+            "The buyer of order %(number)s wrote:\n\n%(body)s\n\nReply here: %(link)s",
+            number=order.number,
+            body=message.body,
+            link=site_link("inbox.thread", number=order.number),
+        ),
+    )
+
+
+def _tell_buyer(order: Order, reply: Message) -> None:
+    """Queue a notice of the seller's reply to the buyer, in their language."""
+    if not _notices_for(order):
+        return
+    notify_buyer(
+        order,
+        "seller_reply",
+        lambda: _(
+            "%(shop)s replied about order %(number)s",
+            shop=order.shop.localized("name"),
+            number=order.number,
+        ),
+        lambda: _(
+            "%(shop)s replied about your order %(number)s:\n\n%(body)s\n\nSee the order and answer: %(link)s",
+            shop=order.shop.localized("name"),
+            number=order.number,
+            body=reply.body,
+            link=site_link("orders.detail", number=order.number),
+        ),
+    )
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the inbox: the thread (its order loaded), its newest message, any open request."""
+
+    thread: Thread
+    last_message: Message
+    has_open_request: bool
+
+
+def _owned_by(user: User):
+    return Thread.shop_id.in_(select(Shop.id).where(Shop.owner_id == user.id))
+
+
+def _needs_seller():
+    return or_(Thread.awaiting_seller.is_(True), Thread.seller_unread > 0)
+
+
+def inbox(
+    user: User, waiting_only: bool = False, page: int = 1, per_page: int = 50
+) -> tuple[list[InboxRow], int]:
+    """One page of the threads of a seller's shops, latest first, and how many there are.
+
+    Three columns in one query (thread with order, newest message, open request), whatever
+    the page's length.
+    """
+    conditions = [_owned_by(user)]
+    if waiting_only:
+        conditions.append(Thread.awaiting_seller.is_(True))
+    total = db.session.scalar(select(func.count(Thread.id)).where(*conditions))
+    newest = (
+        select(Message.thread_id, func.max(Message.id).label("message_id"))
+        .group_by(Message.thread_id)
+        .subquery()
+    )
+    open_request = (
+        exists()
+        .where(Message.thread_id == Thread.id, Message.request_state == RequestState.OPEN)
+        .correlate(Thread)
+    )
+    last_message = aliased(Message)
+    rows = db.session.execute(
+        select(Thread, last_message, open_request.label("has_open_request"))
+        .join(newest, newest.c.thread_id == Thread.id)
+        .join(last_message, last_message.id == newest.c.message_id)
+        .where(*conditions)
+        .options(joinedload(Thread.order))
+        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return [InboxRow(*row) for row in rows], total or 0
+
+
+def waiting_count(user: User) -> int:
+    """How many of the seller's threads wait for them (unread, or no reply yet): the nav badge."""
+    return (
+        db.session.scalar(select(func.count(Thread.id)).where(_owned_by(user), _needs_seller()))
+        or 0
+    )
+
+
+def thread_of(order: Order) -> Thread | None:
+    """The order's thread with its messages, oldest first, or None before anyone wrote."""
+    return db.session.scalar(
+        select(Thread).where(Thread.order_id == order.id).options(selectinload(Thread.messages))
+    )
+
+
+def request_in(thread: Thread | None, message_id: int) -> Message | None:
+    """A message of this thread by id (another thread's id is None, as if it did not exist)."""
+    if thread is None:
+        return None
+    return next((message for message in thread.messages if message.id == message_id), None)

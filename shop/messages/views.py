@@ -1,5 +1,225 @@
-"""The shop's inbox under /sell/inbox, and the buyer's messages on an order page."""
+"""The shop's inbox under /sell/inbox, and the buyer's messages on an order page.
 
-from flask import Blueprint
+One blueprint with full paths: the seller's pages under /sell/inbox and the buyer's one form
+under /orders/<number>/messages (the order page itself shows the thread).
+"""
 
-bp = Blueprint("inbox", __name__, url_prefix="/sell/inbox")
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from shop.accounts.auth import role_required
+from shop.accounts.models import Role
+from shop.extensions import db, limiter
+from shop.messages import services
+from shop.messages.forms import BuyerMessageForm, DeclineForm, ReplyForm
+from shop.messages.models import MessageKind, RequestState
+from shop.orders import services as order_services
+from shop.orders.access import can_view
+
+bp = Blueprint("inbox", __name__)
+
+SELLER_ROLES = (Role.EXHIBITOR, Role.TRAINEE)
+PER_PAGE = 50
+#: Messages one browser may send per hour: plenty for a buyer, a wall for a spammer.
+BUYER_MESSAGE_LIMIT = "30 per hour"
+
+
+@bp.app_template_global()
+def inbox_waiting_count() -> int:
+    """How many of the current seller's threads wait for them (the nav badge); 0 for others."""
+    if not current_user.is_authenticated or not current_user.has_role(*SELLER_ROLES):
+        return 0
+    return services.waiting_count(current_user)
+
+
+@bp.app_template_global()
+def message_kind_label(kind: str) -> str:
+    """What a buyer's message asks for, in the reader's language (plain messages: empty)."""
+    return {
+        MessageKind.QUESTION: _("Question"),
+        MessageKind.ADDRESS_CHANGE: _("Address change request"),
+        MessageKind.REFUND_REQUEST: _("Refund request"),
+    }.get(kind, "")
+
+
+@bp.app_template_global()
+def request_state_label(state: str) -> str:
+    """Where a request stands, in the reader's language."""
+    return {
+        RequestState.OPEN: _("Waiting for the seller"),
+        RequestState.DONE: _("Done"),
+        RequestState.DECLINED: _("Declined"),
+    }.get(state, "")
+
+
+# --- The seller's inbox ------------------------------------------------------------------------
+
+
+@bp.get("/sell/inbox")
+@role_required(*SELLER_ROLES)
+def index():
+    """The threads of the seller's shops, latest first; optionally only those waiting for a reply."""
+    waiting_only = request.args.get("show") == "waiting"
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    rows, total = services.inbox(current_user, waiting_only, page, PER_PAGE)
+    return render_template(
+        "messages/inbox.html",
+        rows=rows,
+        total=total,
+        waiting_only=waiting_only,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+    )
+
+
+def _own_order_or_404(number: str):
+    """One of the current seller's orders; another seller's number is a 404, as if unknown."""
+    order = order_services.seller_order(current_user, number)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _thread_page(order, thread, reply_form=None, decline_forms=None, status=200):
+    """The seller's thread page; each open request gets its own decline form (kept on errors)."""
+    decline_forms = decline_forms or {}
+    for message in thread.messages if thread else []:
+        if message.request_state == RequestState.OPEN:
+            decline_forms.setdefault(
+                message.id, DeclineForm(formdata=None, prefix=f"decline{message.id}")
+            )
+    return render_template(
+        "messages/thread.html",
+        order=order,
+        thread=thread,
+        reply_form=reply_form or ReplyForm(formdata=None, prefix="reply"),
+        decline_forms=decline_forms,
+        proposed_address=services.proposed_address,
+    ), status
+
+
+@bp.get("/sell/inbox/<number>")
+@role_required(*SELLER_ROLES)
+def thread(number: str):
+    """One order's conversation with its buyer; opening it marks the buyer's messages read."""
+    order = _own_order_or_404(number)
+    thread = services.thread_of(order)
+    if thread is not None and services.mark_read_by_seller(thread):
+        db.session.commit()
+    return _thread_page(order, thread)
+
+
+@bp.post("/sell/inbox/<number>/reply")
+@role_required(*SELLER_ROLES)
+def reply(number: str):
+    """The seller answers the buyer (or writes first)."""
+    order = _own_order_or_404(number)
+    form = ReplyForm(prefix="reply")
+    if not form.validate_on_submit():
+        return _thread_page(order, services.thread_of(order), reply_form=form, status=422)
+    services.post_seller_reply(services.thread_for(order), current_user, form.body.data)
+    db.session.commit()
+    flash(_("Your reply was sent."))
+    return redirect(url_for("inbox.thread", number=order.number), code=303)
+
+
+def _open_request_or_404(order, message_id: int):
+    """The order's thread and one of its messages; another thread's message id is a 404."""
+    thread = services.thread_of(order)
+    message = services.request_in(thread, message_id)
+    if message is None:
+        abort(404)
+    return thread, message
+
+
+@bp.post("/sell/inbox/<number>/requests/<int:message_id>/apply")
+@role_required(*SELLER_ROLES)
+def apply_address(number: str, message_id: int):
+    """Give the order the new delivery address the buyer asked for."""
+    order = _own_order_or_404(number)
+    message = _open_request_or_404(order, message_id)[1]
+    try:
+        services.apply_address_change(message, current_user)
+    except order_services.AddressChangeNotAllowed:
+        db.session.rollback()
+        flash(
+            _(
+                "The address can only be changed while the order is paid and not yet shipped. "
+                "Decline the request with a reply instead."
+            ),
+            "error",
+        )
+    except order_services.InvalidDeliveryAddress:
+        db.session.rollback()
+        flash(
+            _(
+                "The new address is incomplete (a name, phone and street are needed) or too long. "
+                "Ask the buyer in a reply."
+            ),
+            "error",
+        )
+    except services.RequestNotOpen:
+        db.session.rollback()
+        flash(_("This request was already handled."), "error")
+    else:
+        db.session.commit()
+        flash(_("The delivery address was changed and the buyer was told."))
+    return redirect(url_for("inbox.thread", number=order.number), code=303)
+
+
+@bp.post("/sell/inbox/<number>/requests/<int:message_id>/decline")
+@role_required(*SELLER_ROLES)
+def decline(number: str, message_id: int):
+    """Decline the buyer's request with a reply saying why."""
+    order = _own_order_or_404(number)
+    thread, message = _open_request_or_404(order, message_id)
+    form = DeclineForm(prefix=f"decline{message.id}")
+    if not form.validate_on_submit():
+        return _thread_page(order, thread, decline_forms={message.id: form}, status=422)
+    try:
+        services.decline_request(message, current_user, form.body.data)
+    except services.RequestNotOpen:
+        db.session.rollback()
+        flash(_("This request was already handled."), "error")
+    else:
+        db.session.commit()
+        flash(_("You declined the request; the buyer reads your reply."))
+    return redirect(url_for("inbox.thread", number=order.number), code=303)
+
+
+# --- The buyer's side ------------------------------------------------------------------------
+
+
+def buyer_messages(order, message_form: BuyerMessageForm | None = None) -> dict:
+    """What the order page shows of the thread; seeing the seller's replies marks them read.
+
+    Commits when it marked anything read (the order page makes no other change).
+    """
+    thread = services.thread_of(order)
+    if thread is not None and services.mark_read_by_buyer(thread):
+        db.session.commit()
+    return {
+        "thread": thread,
+        "message_form": message_form or BuyerMessageForm(formdata=None, prefix="message"),
+    }
+
+
+@bp.post("/orders/<number>/messages")
+@limiter.limit(BUYER_MESSAGE_LIMIT, scope="buyer-messages")
+def write(number: str):
+    """The buyer writes to the shop about the order (the same people who may see the order)."""
+    order = order_services.order_by_number(number)
+    if order is None or not can_view(order):
+        abort(404)
+    form = BuyerMessageForm(prefix="message")
+    if not form.validate_on_submit():
+        return render_template(
+            "orders/detail.html", order=order, form=FlaskForm(), **buyer_messages(order, form)
+        ), 422
+    services.post_buyer_message(order, form.body.data)
+    db.session.commit()
+    flash(_("Your message was sent to the shop. Its reply will show on this page."))
+    return redirect(url_for("orders.detail", number=order.number, _anchor="messages"), code=303)

@@ -15,7 +15,7 @@ from shop.extensions import db
 from shop.money import format_fen
 
 
-def _link(endpoint: str, **values) -> str:
+def site_link(endpoint: str, **values) -> str:
     """An absolute link for a message: SITE_URL when configured, else this request's host."""
     base = current_app.config.get("SITE_URL")
     if base:
@@ -29,14 +29,14 @@ def _seller(order) -> User | None:
     return db.session.get(User, order.shop.owner_id)
 
 
-def _to_buyer(order, kind: str, subject, body) -> None:
+def notify_buyer(order, kind: str, subject, body) -> None:
     if not order.email:
         return
     with force_locale(order.language or "zh"):
         queue_message(order.email, kind, subject(), body())
 
 
-def _to_seller(order, kind: str, subject, body) -> None:
+def notify_seller(order, kind: str, subject, body) -> None:
     seller = _seller(order)
     if seller is None:
         return
@@ -53,9 +53,9 @@ def _lines(order) -> str:
 
 def order_placed(order) -> None:
     """Tell the buyer their order is waiting for payment, and the seller that one came in."""
-    buyer_link = _link("orders.detail", number=order.number)
-    seller_link = _link("seller_orders.detail", number=order.number)
-    _to_buyer(
+    buyer_link = site_link("orders.detail", number=order.number)
+    seller_link = site_link("seller_orders.detail", number=order.number)
+    notify_buyer(
         order,
         "order_placed",
         lambda: _("Order %(number)s received", number=order.number),
@@ -68,7 +68,7 @@ def order_placed(order) -> None:
             link=buyer_link,
         ),
     )
-    _to_seller(
+    notify_seller(
         order,
         "order_placed",
         lambda: _("New order %(number)s (waiting for payment)", number=order.number),
@@ -85,7 +85,7 @@ def order_placed(order) -> None:
 
 def order_paid(order) -> None:
     """Tell the buyer the payment arrived, and the seller to pack the order."""
-    _to_buyer(
+    notify_buyer(
         order,
         "order_paid",
         lambda: _("Payment received for order %(number)s", number=order.number),
@@ -94,10 +94,10 @@ def order_paid(order) -> None:
             total=format_fen(order.total_fen),
             number=order.number,
             shop=order.shop.localized("name"),
-            link=_link("orders.detail", number=order.number),
+            link=site_link("orders.detail", number=order.number),
         ),
     )
-    _to_seller(
+    notify_seller(
         order,
         "order_paid",
         lambda: _("Order %(number)s is paid: please ship it", number=order.number),
@@ -106,14 +106,14 @@ def order_paid(order) -> None:
             number=order.number,
             total=format_fen(order.total_fen),
             lines=_lines(order),
-            link=_link("seller_orders.detail", number=order.number),
+            link=site_link("seller_orders.detail", number=order.number),
         ),
     )
 
 
 def order_shipped(order) -> None:
     """Tell the buyer the parcel left, with the carrier and tracking number."""
-    _to_buyer(
+    notify_buyer(
         order,
         "order_shipped",
         lambda: _("Order %(number)s has shipped", number=order.number),
@@ -123,6 +123,6 @@ def order_shipped(order) -> None:
             number=order.number,
             carrier=order.carrier,
             tracking=order.tracking_number,
-            link=_link("orders.detail", number=order.number),
+            link=site_link("orders.detail", number=order.number),
         ),
     )

@@ -191,7 +191,7 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
     """A CSV cell a spreadsheet will not run as a formula (buyers type the names and notes)."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -207,7 +207,7 @@ def export():
     writer.writerow(CSV_COLUMNS)
     for order in services.orders_for_export(current_user, status):
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in [
                 order.number,
                 localtime(order.created_at),

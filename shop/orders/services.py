@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from products.models import Shop, Variant
+from products.services import release_discount_units
 from shop import signals
 from shop.accounts.models import User
 from shop.extensions import db
@@ -80,7 +82,14 @@ def reserve_stock(variant_id: int, quantity: int) -> None:
 
 
 def release_stock(order: Order) -> None:
-    """Put an order's quantities back on its variants' stock (deleted variants are skipped)."""
+    """Put an order's quantities back on its variants' stock (deleted variants are skipped).
+
+    Units bought under a limited-time discount go back to its cap too, in discount id order as
+    place_order takes them.
+    """
+    for line in sorted(order.lines, key=lambda line: line.discount_id or 0):
+        if line.discount_id is not None:
+            release_discount_units(line.discount_id, line.quantity)
     for line in order.lines:
         if line.variant_id is not None:
             db.session.execute(
@@ -270,6 +279,58 @@ def mark_delivered(order: Order, actor: User | str) -> None:
     order.set_status(OrderStatus.DELIVERED, actor)
 
 
+#: The delivery fields a buyer may ask to change after checkout, and which must not be empty.
+DELIVERY_FIELDS = ("contact_name", "phone", "province", "city", "district", "street", "postal_code")
+REQUIRED_DELIVERY_FIELDS = ("contact_name", "phone", "street")
+
+
+class AddressChangeNotAllowed(ValueError):
+    """The delivery address can change only while the order is paid and not yet shipped."""
+
+
+class InvalidDeliveryAddress(ValueError):
+    """A new delivery field is empty where it is needed, too long, or not a delivery field."""
+
+
+def change_delivery_address(order: Order, actor: User, **fields: str) -> None:
+    """Change a paid, unshipped order's delivery fields and note it in the history. Flushes.
+
+    The change is a compare-and-set on the status, so a parcel shipped at the same moment keeps
+    the address it was labelled with.
+
+    :raises InvalidDeliveryAddress: for an unknown field, an empty required one, or one too long.
+    :raises AddressChangeNotAllowed: when the order is not paid, or has shipped meanwhile.
+    """
+    unknown = set(fields) - set(DELIVERY_FIELDS)
+    if unknown:
+        raise InvalidDeliveryAddress(f"not delivery fields: {sorted(unknown)}")
+    values = {name: (value or "").strip() for name, value in fields.items()}
+    for name, value in values.items():
+        if name in REQUIRED_DELIVERY_FIELDS and not value:
+            raise InvalidDeliveryAddress(f"{name} is empty")
+        if len(value) > getattr(Order, name).type.length:
+            raise InvalidDeliveryAddress(f"{name} is too long")
+    if order.status != OrderStatus.PAID:
+        raise AddressChangeNotAllowed(order.status)
+    before = " ".join([order.contact_name, order.phone, *order.address_lines])
+    db.session.flush()
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.PAID)
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(order, ["status"])
+        raise AddressChangeNotAllowed(order.status)
+    for name, value in values.items():
+        set_committed_value(order, name, value)
+    after = " ".join([order.contact_name, order.phone, *order.address_lines])
+    order.record_event(
+        order.status, order.status, actor, code="address_changed", note=f"{before} → {after}"
+    )
+
+
 def overdue_payments(now: datetime, limit: int | None = None) -> list[Payment]:
     """Open payments past their gateway's deadline (plus grace), locked; others' locks skipped."""
     late = [
@@ -388,8 +449,10 @@ def variants_ever_ordered(variant_ids: list[int]) -> bool:
     )
 
 
-def snapshot_line(variant: Variant, quantity: int, unit_price_fen: int) -> OrderLine:
-    """An order line copying what the buyer saw: title, spec and unit price."""
+def snapshot_line(
+    variant: Variant, quantity: int, unit_price_fen: int, discount_id: int | None = None
+) -> OrderLine:
+    """An order line copying what the buyer saw: title, spec, unit price and its discount."""
     product = variant.product
     return OrderLine(
         product_id=product.id,
@@ -401,6 +464,7 @@ def snapshot_line(variant: Variant, quantity: int, unit_price_fen: int) -> Order
         sku=variant.sku or "",
         unit_price_fen=unit_price_fen,
         quantity=quantity,
+        discount_id=discount_id,
     )
 
 

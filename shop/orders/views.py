@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from shop.extensions import db, limiter
+from shop.messages.views import buyer_messages
 from shop.orders import services
 from shop.orders.access import can_view, phone_matches, remember_orders
 from shop.orders.forms import LookupForm
@@ -66,7 +67,9 @@ def detail(number: str):
             if found is not None:
                 return found
         return render_template("orders/find.html", form=form, asked_for=number)
-    return render_template("orders/detail.html", order=order, form=FlaskForm())
+    return render_template(
+        "orders/detail.html", order=order, form=FlaskForm(), **buyer_messages(order)
+    )
 
 
 def _own_order_or_404(number: str):
@@ -137,6 +140,7 @@ def order_reason_label(code: str) -> str:
         "expired": _("Not paid within 30 minutes; the stock was released."),
         "buyer_cancelled": _("The buyer cancelled before paying; the stock was released."),
         "refunded_at_gateway": _("Refunded at the payment service."),
+        "address_changed": _("The delivery address was changed (before → after)."),
         "late_payment_refunded": _(
             "The payment arrived after the order was cancelled and was refunded in full automatically."
         ),

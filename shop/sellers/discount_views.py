@@ -1,5 +1,195 @@
-"""Limited-time discounts under /sell/discounts: schedule, list, end early."""
+"""Limited-time discounts under /sell/discounts: schedule, list, end early.
 
-from flask import Blueprint
+Exhibitors and trainees (practice shops) use the same pages. Times are typed and shown in
+Beijing time, the programme's clock, and stored in UTC.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from products.models import DiscountKind
+from products.services import current_discount
+from shop.extensions import db
+from shop.models_base import utcnow
+from shop.orders.views import BEIJING
+from shop.sellers import discounts as services
+from shop.sellers.forms import MOST_UNITS, YuanField
+from shop.sellers.services import NotYours
+from shop.sellers.views import shop_required
 
 bp = Blueprint("discounts", __name__, url_prefix="/sell/discounts")
+# Product cards mark a product sold at a discount price right now.
+bp.add_app_template_global(current_discount, "product_discount")
+
+#: What a datetime-local input sends (browsers add seconds only when asked to).
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+#: A new discount's form starts with a window of this length from the next full hour.
+DEFAULT_LENGTH = timedelta(hours=2)
+
+
+class DiscountForm(FlaskForm):
+    """A limited-time discount: names, how much, when, how many units, on which variants."""
+
+    name_zh = StringField(_l("Name in Chinese (e.g. 直播秒杀)"), validators=[Length(max=60)])
+    name_en = StringField(_l("Name in English (e.g. Live sale)"), validators=[Length(max=60)])
+    kind = RadioField(
+        _l("Kind of discount"),
+        choices=[
+            SelectChoice(DiscountKind.PERCENT, _l("A percentage off the regular price")),
+            SelectChoice(DiscountKind.FIXED_PRICE, _l("A fixed price")),
+        ],
+        default=DiscountKind.PERCENT,
+        validators=[InputRequired(message=_l("Choose a percentage off or a fixed price."))],
+    )
+    percent_off = IntegerField(
+        _l("Percentage off"),
+        validators=[Optional(), NumberRange(1, 99, message=_l("Enter a percentage from 1 to 99."))],
+        render_kw={"inputmode": "numeric", "min": 1, "max": 99},
+    )
+    fixed_price = YuanField(_l("Discount price (yuan)"), required=False, minimum_fen=1)
+    starts_at = DateTimeLocalField(
+        _l("Starts (Beijing time)"),
+        format=LOCAL_FORMATS,
+        validators=[InputRequired(message=_l("Enter when the discount starts."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends (Beijing time)"),
+        format=LOCAL_FORMATS,
+        validators=[InputRequired(message=_l("Enter when the discount ends."))],
+    )
+    quantity_cap = IntegerField(
+        _l("Units at this price (leave empty for no limit)"),
+        validators=[
+            Optional(),
+            NumberRange(1, MOST_UNITS, message=_l("Enter a whole number of at least 1.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
+    # Rendered by the template as checkboxes grouped by product; ownership is checked by the view.
+    variants = SelectMultipleField(_l("Variants"), coerce=int, validate_choice=False)
+
+    def validate_percent_off(self, field):
+        if self.kind.data == DiscountKind.PERCENT and field.data is None:
+            raise ValidationError(_l("Enter a percentage from 1 to 99."))
+
+    def validate_fixed_price(self, field):
+        if self.kind.data == DiscountKind.FIXED_PRICE and field.fen is None:
+            raise ValidationError(_l("Enter the discount price in yuan, like 29.9."))
+
+
+def beijing_to_utc(moment: datetime) -> datetime:
+    """A time typed in Beijing time (naive) as timezone-aware UTC."""
+    return moment.replace(tzinfo=BEIJING).astimezone(UTC)
+
+
+def _details(form: DiscountForm) -> services.DiscountDetails:
+    percent = form.kind.data == DiscountKind.PERCENT
+    return services.DiscountDetails(
+        name_zh=form.name_zh.data or "",
+        name_en=form.name_en.data or "",
+        kind=form.kind.data,
+        percent_off=form.percent_off.data if percent else None,
+        fixed_price_fen=None if percent else form.fixed_price.fen,
+        starts_at=beijing_to_utc(form.starts_at.data),
+        ends_at=beijing_to_utc(form.ends_at.data),
+        quantity_cap=form.quantity_cap.data,
+        variant_ids=tuple(form.variants.data or ()),
+    )
+
+
+def _prefill(form: DiscountForm) -> None:
+    """A new form proposes the next full hour, for two hours (a typical live-sale slot)."""
+    start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    form.starts_at.data = start.astimezone(BEIJING).replace(tzinfo=None)
+    form.ends_at.data = (start + DEFAULT_LENGTH).astimezone(BEIJING).replace(tzinfo=None)
+
+
+@bp.get("")
+@shop_required
+def index():
+    """The shop's discounts: running, scheduled and ended, with the units sold under each."""
+    now = utcnow()
+    groups = {state: [] for state in services.DiscountState.ALL}
+    for discount in services.own_discounts(g.shop):
+        groups[services.discount_state(discount, now)].append(discount)
+    return render_template(
+        "sellers/discounts.html",
+        shop=g.shop,
+        groups=groups,
+        form=FlaskForm(),
+        discount_label=services.discount_label,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@shop_required
+def new():
+    """Schedule a limited-time discount on some of the shop's variants."""
+    form = DiscountForm()
+    products = services.discountable_products(g.shop)
+    status = 200
+    if request.method == "GET":
+        _prefill(form)
+    else:
+        own_ids = {variant.id for product in products for variant in product.variants}
+        submitted = request.form.getlist("variants")
+        if any(value.isdigit() and int(value) not in own_ids for value in submitted):
+            abort(404)  # another shop's variant: as if it did not exist
+        status = 422
+        if form.validate():
+            try:
+                discount = services.schedule_discount(g.shop, _details(form))
+            except NotYours:
+                abort(404)
+            except services.DiscountProblem as problem:
+                field = getattr(form, problem.field)
+                field.errors = [*field.errors, str(problem)]
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Discount “%(name)s” scheduled. Buyers see it on the product pages while it runs.",
+                        name=services.discount_label(discount),
+                    )
+                )
+                return redirect(url_for("discounts.index"))
+    chosen = set(form.variants.data or ())
+    return render_template(
+        "sellers/discounts_new.html", form=form, shop=g.shop, products=products, chosen=chosen
+    ), status
+
+
+@bp.post("/<int:discount_id>/end")
+@shop_required
+def end(discount_id: int):
+    """End one of the shop's discounts now (a scheduled one is called off)."""
+    try:
+        discount = services.own_discount(g.shop, discount_id)
+    except NotYours:
+        abort(404)
+    try:
+        services.end_discount(discount)
+    except services.AlreadyEnded as error:
+        flash(str(error), "error")
+        return redirect(url_for("discounts.index"))
+    db.session.commit()
+    flash(
+        _(
+            "Discount “%(name)s” ended: buyers pay the regular price from now on.",
+            name=services.discount_label(discount),
+        )
+    )
+    return redirect(url_for("discounts.index"))

@@ -5,6 +5,7 @@ the view already loaded through `own_*` lookups, so ownership is checked before 
 """
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -187,11 +188,14 @@ def open_shop(owner: User, details: ShopDetails, logo_key: str | None = None) ->
     """
     if shop_of(owner) is not None:
         raise ShopAlreadyOpen(_("You already have a shop."))
+    kind = shop_kind_for(owner)
     shop = Shop(
         owner_id=owner.id,
         slug=unique_shop_slug(details.name_zh, details.name_en),
-        kind=shop_kind_for(owner),
+        kind=kind,
         logo_key=logo_key,
+        # The private preview link exists from the start, so no later page view writes it.
+        preview_token=secrets.token_urlsafe(24) if kind == ShopKind.PRACTICE else None,
     )
     _apply_shop_details(shop, details)
     db.session.add(shop)

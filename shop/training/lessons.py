@@ -47,7 +47,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         QUALITY_80,
         _l("Reach a listing quality score of 80"),
-        _l("Add clear photos, a description and tags until a listing scores 80 or more."),
+        _l(
+            "Add three clear photos, a description, a category and a title naming the product "
+            "and its place, until a listing scores 80 or more."
+        ),
         _l("Good photos and words are what make a stranger stop scrolling and buy."),
     ),
     Lesson(
