@@ -258,6 +258,9 @@ def test_the_cart_and_the_order_use_the_discount_price_only_inside_the_window(
     assert (line.unit_price_fen, line.quantity) == (unit_price, 2)
     assert line.discount_id == (discount_id if unit_price == 3000 else None)
     assert _read(app, discount_id).quantity_sold == (2 if unit_price == 3000 else 0)
+    # The buyer's order page says which price was the limited-time one.
+    order_page = client.get(f"/orders/{order.number}?lang=en").get_data(as_text=True)
+    assert ("Limited-time price" in order_page) == (unit_price == 3000)
 
 
 def test_checkout_within_the_cap_counts_the_units(app, client, make_product):
