@@ -365,6 +365,38 @@ def test_refunding_the_order_settles_the_refund_request(app, paid_order, seller_
     assert "Open request" not in _text(seller_client.get("/sell/inbox?lang=en"))
 
 
+def test_a_real_buyer_asks_for_a_refund_after_shipping_and_the_seller_settles_it(
+    app, paid_order, seller_client, buyer_client
+):
+    number = paid_order.number
+    _post(seller_client, f"/sell/orders/{number}/ship", carrier="顺丰速运", tracking_number="SF1")
+    page = _text(buyer_client.get(f"/orders/{number}?lang=en"))
+    assert "I am asking for a refund of this order" in page
+    sent = _post(
+        buyer_client,
+        f"/orders/{number}/messages",
+        **{"message-body": "梨有几个磕坏了，可以退款吗?", "message-refund": "y"},
+    )
+    assert sent.status_code == 303
+    (request,) = _thread(app, number).messages
+    assert (request.kind, request.request_state) == (MessageKind.REFUND_REQUEST, RequestState.OPEN)
+    assert "Open request" in _text(seller_client.get("/sell/inbox?lang=en"))
+
+    with _received(signals.refund_request_handled) as calls:
+        _post(seller_client, f"/sell/orders/{number}/refund", **{"refund-reason": "破损退款"})
+    assert _order(app, number).status == "refunded"
+    assert [call["message_id"] for call in calls] == [request.id]
+    # Once refunded, the order page no longer offers to ask for a refund, and a forged one is
+    # an ordinary message.
+    assert "I am asking for a refund" not in _text(buyer_client.get(f"/orders/{number}?lang=en"))
+    _post(
+        buyer_client,
+        f"/orders/{number}/messages",
+        **{"message-body": "谢谢", "message-refund": "y"},
+    )
+    assert _thread(app, number).messages[-1].kind == MessageKind.MESSAGE
+
+
 def test_a_message_of_another_order_is_not_found(
     app, paid_order, seller_client, make_product, shop, make_user, login_as
 ):

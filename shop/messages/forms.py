@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from shop.messages.services import MAX_BODY_LENGTH
@@ -32,6 +32,8 @@ class BuyerMessageForm(FlaskForm):
     """The buyer writes to the shop on the order page."""
 
     body = _body_field(_l("Your message to the shop"))
+    #: Shown only while the order can still be refunded: the message becomes a refund request.
+    refund = BooleanField(_l("I am asking for a refund of this order"))
 
 
 class ReplyForm(FlaskForm):

@@ -17,6 +17,7 @@ from shop.messages.forms import BuyerMessageForm, DeclineForm, ReplyForm
 from shop.messages.models import MessageKind, RequestState
 from shop.orders import services as order_services
 from shop.orders.access import can_view
+from shop.orders.models import OrderStatus
 
 bp = Blueprint("inbox", __name__)
 
@@ -219,7 +220,10 @@ def write(number: str):
         return render_template(
             "orders/detail.html", order=order, form=FlaskForm(), **buyer_messages(order, form)
         ), 422
-    services.post_buyer_message(order, form.body.data)
+    # A refund can be asked for only while the order can still be refunded (paid or later).
+    asks_refund = form.refund.data and order.can_move_to(OrderStatus.REFUNDED)
+    kind = MessageKind.REFUND_REQUEST if asks_refund else MessageKind.MESSAGE
+    services.post_buyer_message(order, form.body.data, kind=kind)
     db.session.commit()
     flash(_("Your message was sent to the shop. Its reply will show on this page."))
     return redirect(url_for("orders.detail", number=order.number, _anchor="messages"), code=303)
