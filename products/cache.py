@@ -46,9 +46,8 @@ from products.models import (
     Variant,
     discount_variant,
 )
-from products.services import as_utc
 from shop.extensions import db
-from shop.models_base import current_language, utcnow
+from shop.models_base import as_utc, current_language, utcnow
 
 #: Models whose rows any public page, feed or API answer shows (a discount sets a price).
 CATALOGUE_MODELS = (Region, Category, Shop, Product, Variant, ProductImage, Discount)

@@ -4,7 +4,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, event, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, object_session, selectinload
@@ -22,7 +22,7 @@ from products.models import (
     discount_variant,
 )
 from shop.extensions import db
-from shop.models_base import Bilingual, utcnow
+from shop.models_base import Bilingual, as_utc, utcnow
 
 #: At or below this many units a product page says "only N left".
 LOW_STOCK = 5
@@ -124,11 +124,6 @@ def discount_price_fen(
     if kind == DiscountKind.PERCENT:
         return max(1, (regular_fen * (100 - (percent_off or 0)) + 50) // 100)
     return max(1, min(fixed_price_fen or regular_fen, regular_fen))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as timezone-aware UTC (SQLite gives back naive UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (None stays None).
+
+    SQLite hands back naive datetimes even for timezone-aware columns; they are stored as UTC.
+    """
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def current_language() -> str:
     """'zh' or 'en' for the request being served ('zh' outside a request)."""
     try:

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 from flask_babel import force_locale
@@ -15,7 +15,7 @@ from shop.accounts import outbox
 from shop.accounts.models import PasswordResetToken, Role, User
 from shop.accounts.passwords import password_problem
 from shop.extensions import db
-from shop.models_base import utcnow
+from shop.models_base import as_utc, utcnow
 
 #: A reset link works this long, and once.
 RESET_LINK_LIFETIME = timedelta(hours=1)
@@ -117,11 +117,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they are stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
     """Write a one-time reset link to the outbox when the email has an active account. Flushes.
 
@@ -155,7 +150,7 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
     row = db.session.scalar(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token))
     )
-    if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
+    if row is None or row.used_at is not None or as_utc(row.expires_at) <= utcnow():
         return None
     return row
 

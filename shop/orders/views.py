@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 
 from shop.extensions import db, limiter
 from shop.messages.views import buyer_messages
+from shop.models_base import as_utc
 from shop.orders import services
 from shop.orders.access import can_view, phone_matches, remember_orders
 from shop.orders.forms import LookupForm
 from shop.orders.models import InvalidTransition, OrderStatus
-from shop.payments.models import as_utc
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 

@@ -1,19 +1,12 @@
 """Payments: one per checkout (covering its orders), and the payment events already handled."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
-from shop.models_base import Timestamped, utcnow
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite gives them back without a zone)."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+from shop.models_base import Timestamped, as_utc, utcnow
 
 
 class PaymentStatus:

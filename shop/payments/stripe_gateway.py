@@ -12,9 +12,8 @@ from datetime import timedelta
 
 import stripe
 
-from shop.models_base import utcnow
+from shop.models_base import as_utc, utcnow
 from shop.payments.gateway import EventKind, GatewayError, InvalidSignature, PaymentEvent
-from shop.payments.models import as_utc
 
 #: Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is made.
 STRIPE_MINIMUM_SESSION = timedelta(minutes=30, seconds=30)

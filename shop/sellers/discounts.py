@@ -22,10 +22,9 @@ from products.models import (
     Variant,
     discount_variant,
 )
-from products.services import as_utc
 from shop import signals
 from shop.extensions import db
-from shop.models_base import current_language, utcnow
+from shop.models_base import as_utc, current_language, utcnow
 from shop.money import format_fen
 from shop.sellers.services import NotYours, SellerError
 

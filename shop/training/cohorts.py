@@ -19,9 +19,8 @@ from products.models import Product, Region, Shop, ShopKind
 from shop.accounts.models import Role, User
 from shop.extensions import db
 from shop.messages.models import Message, MessageAuthor, Thread
-from shop.models_base import utcnow
+from shop.models_base import as_utc, utcnow
 from shop.orders.models import Order, OrderEvent
-from shop.payments.models import as_utc
 from shop.sellers.services import shop_of
 from shop.training.lessons import LESSON_KEYS, LESSONS, Lesson
 from shop.training.models import Cohort, CohortMember, LessonCompletion

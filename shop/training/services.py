@@ -20,10 +20,10 @@ from products.models import Discount, Product, ProductStatus, Shop, ShopKind
 from shop.accounts.models import Role, User
 from shop.extensions import db
 from shop.messages.models import Message, Thread
-from shop.models_base import utcnow
+from shop.models_base import as_utc, utcnow
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from shop.payments.models import Payment, as_utc
+from shop.payments.models import Payment
 from shop.training.lessons import LESSON_KEYS
 from shop.training.models import Cohort, CohortMember, LessonCompletion
 

@@ -25,9 +25,9 @@ from products.views import site_url
 from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
+from shop.models_base import as_utc
 from shop.orders.seller_views import csv_cell
 from shop.orders.views import BEIJING
-from shop.payments.models import as_utc
 from shop.sellers.services import selectable_regions
 from shop.training import cohorts
 from shop.training import services as training
