@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+THREADS ?= 8
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test install install-dev translations browser lint bench-deps clean
@@ -34,7 +34,7 @@ run: translations
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
 	$(FLASK) ensure-index
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	HOST=$(HOST) PORT=$(PORT) THREADS=$(THREADS) $(BIN)/gunicorn --config gunicorn.conf.py
 
 # Debian's chromium and a CJK font for the browser tests; installed when missing and possible.
 browser:

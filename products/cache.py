@@ -2,19 +2,28 @@
 
 Why: rendering two dozen product cards costs far more than serving a file, and visitors on slow
 phones should not pay for it on every view. How it stays correct across gunicorn workers and
-machines: every write to a catalogue table bumps the single `catalogue_version` row in the same
-transaction (the SQLAlchemy events below), and every cached page view reads that row once (one
-indexed single-row read, never a write). A worker that sees a new number drops what it held.
+machines: every edit of a catalogue table (a seller's save, an organizer's curation) bumps the
+single `catalogue_version` row in the same transaction (the SQLAlchemy events below), and every
+cached page view reads that row once (one indexed single-row read, never a write). A worker that
+sees a new number drops what it held. Each edit bumps the version before it writes a catalogue
+row, so every transaction that writes both takes the version row first: two of them queue on it
+instead of each holding a row the other needs.
+
+What buyers move (stock, units sold under a discount's cap) does not bump the version: a
+checkout then locks only its own variants, and a sale does not empty every page of every worker.
+Each cached part instead keeps a snapshot of the stock and counters it was drawn from
+(products.freshness) and is drawn again when they moved, so only the pages showing what was sold
+go stale.
 
 Only shared parts (a page's head tags and main content, the same for every visitor in one
 language) are cached; per-visitor parts (flash messages, the log-in state, CSRF tokens, the cart)
 are rendered around them on each request.
 
-Limited-time discounts change prices in two ways. Scheduling or ending one, and every unit sold
-under a cap, write the `discount` tables, which count as catalogue tables: the version moves.
-But a discount also starts and ends by the clock alone, with no write at all. So the key of
-cached content is (version, next price change): when the version moves, a worker asks once when
-the next discount starts or ends; when that moment passes, the key changes by itself and the
+Limited-time discounts change prices in two ways. Scheduling or ending one writes the `discount`
+tables, which count as catalogue tables: the version moves; units sold under a cap are in the
+snapshot. But a discount also starts and ends by the clock alone, with no write at all. So the
+key of cached content is (version, next price change): when the version moves, a worker asks once
+when the next discount starts or ends; when that moment passes, the key changes by itself and the
 worker drops what it held, exactly as for a new version. Pages print the end time itself (the
 countdown is counted by the browser), never "N minutes left", so cached text does not age.
 """
@@ -34,6 +43,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 from werkzeug.http import parse_cookie
 
+from products import freshness
 from products.models import (
     CatalogueVersion,
     Category,
@@ -87,37 +97,67 @@ def _private_shop_row(obj) -> bool:
     return state.pending or not state.attrs.kind.history.has_changes()
 
 
-def _changes_catalogue(session: Session) -> bool:
+def _changes_catalogue(session: Session, include_collections: bool) -> bool:
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, CATALOGUE_MODELS) and not _private_shop_row(obj):
             return True
     return any(
         isinstance(obj, CATALOGUE_MODELS)
         and not _private_shop_row(obj)
-        and session.is_modified(obj, include_collections=False)
+        and session.is_modified(obj, include_collections=include_collections)
         for obj in session.dirty
     )
 
 
+#: Key in Session.info: the version was bumped in the transaction now open.
+_BUMPED = "vm_catalogue_bumped"
+
+
+def _bump_once(session: Session) -> None:
+    if not session.info.get(_BUMPED):
+        bump_version(session.connection())
+        session.info[_BUMPED] = True
+
+
+def _forget_bump(session: Session, *_args) -> None:
+    session.info.pop(_BUMPED, None)
+
+
+for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_bump)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_before_catalogue_flush(session: Session, _context, _instances) -> None:
+    """An ORM change to a catalogue row moves the version first, in the same transaction."""
+    # Collections count here: an image dropped from a product's list is deleted by the flush.
+    if _changes_catalogue(session, include_collections=True):
+        _bump_once(session)
+
+
 @event.listens_for(Session, "after_flush")
 def _bump_after_catalogue_flush(session: Session, _context) -> None:
-    """An ORM change to a catalogue row moves the version in the same transaction."""
-    if _changes_catalogue(session):
-        bump_version(session.connection())
+    """A change the flush itself made (a cascade) and before_flush could not see still counts."""
+    if _changes_catalogue(session, include_collections=False):
+        _bump_once(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _bump_before_catalogue_statement(state) -> None:
-    """So do bulk statements (ORM or SQL text) such as `UPDATE variant SET stock = stock - :q`."""
+    """So do bulk statements (ORM or SQL text) such as a seller's bulk price change.
+
+    Stock moves and discount counters (marked `stock_move`) do not: see the module's docstring.
+    """
+    if state.execution_options.get("stock_move"):
+        return
     if isinstance(state.statement, TextClause):
-        # Stock moves are sometimes written as SQL text: UPDATE variant SET stock = ...
         written = _TEXT_WRITE.match(state.statement.text)
         if written and written.group(1).lower() in CATALOGUE_TABLES:
-            bump_version(state.session.connection())
+            _bump_once(state.session)
     elif state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)
         if getattr(table, "name", None) in CATALOGUE_TABLES:
-            bump_version(state.session.connection())
+            _bump_once(state.session)
 
 
 def next_price_change(connection, now: datetime) -> datetime | None:
@@ -176,24 +216,54 @@ def current_version() -> tuple[int, datetime | None]:
     return g.catalogue_version
 
 
+def _still_true(snapshot: freshness.Snapshot) -> bool:
+    """True when the stock and counters a cached part was drawn from have not moved."""
+    if not snapshot:
+        return True
+    with db.engine.connect() as connection:
+        return snapshot.holds(connection)
+
+
 class FragmentCache:
-    """Rendered fragments of one catalogue version, at most `size` of them (oldest go first)."""
+    """Rendered fragments of one catalogue version, at most `size` of them (oldest go first).
+
+    Each keeps the snapshot of stock and counters it was drawn from, checked when served.
+    """
 
     def __init__(self, size: int):
         self.size = size
         self._version: Hashable | None = None
-        self._entries: dict[Hashable, object] = {}
+        self._entries: dict[Hashable, tuple[object, freshness.Snapshot]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, version: Hashable):
-        """The value kept for key at this version, or None (a new version empties the cache)."""
+        """The value kept for key at this version, or None (a new version empties the cache).
+
+        A value whose stock or counters moved since it was drawn is dropped, and None returned.
+        """
         with self._lock:
             if version != self._version:
                 self._entries.clear()
                 self._version = version
-            return self._entries.get(key)
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        value, snapshot = entry
+        if not _still_true(snapshot):
+            with self._lock:
+                if self._entries.get(key) is entry:
+                    del self._entries[key]
+            return None
+        freshness.note_snapshot(snapshot)
+        return value
 
-    def put(self, key: Hashable, version: Hashable, value) -> None:
+    def put(
+        self,
+        key: Hashable,
+        version: Hashable,
+        value,
+        snapshot: freshness.Snapshot = freshness.NOTHING,
+    ) -> None:
         """Keep a value built from the data of this version (dropped if a newer one arrived)."""
         if self.size <= 0:
             return
@@ -201,15 +271,16 @@ class FragmentCache:
             if version == self._version:
                 if len(self._entries) >= self.size:
                     self._entries.pop(next(iter(self._entries)))
-                self._entries[key] = value
+                self._entries[key] = (value, snapshot)
 
     def fetch(self, key: Hashable, version: Hashable, build: Callable[[], object]):
         """The value cached for key at this version, building (and keeping) it when missing."""
         value = self.get(key, version)
         if value is None:
-            value = build()
+            with freshness.recording() as recorded:
+                value = build()
             if value is not None:
-                self.put(key, version, value)
+                self.put(key, version, value, recorded[0])
         return value
 
     def __len__(self) -> int:
@@ -306,11 +377,11 @@ class WholePageCache:
         try:
             with self.app.app_context():
                 version = current_version()
+                kept = self.store.get(key, version)
         except SQLAlchemyError:
             # The app answers for itself (an error page, /healthz's 503) without this layer.
             return self.wsgi_app(environ, start_response)
         environ[VERSION_ENVIRON] = version
-        kept = self.store.get(key, version)
         if kept is not None:
             status, headers, body = kept
             start_response(status, list(headers))
@@ -322,7 +393,8 @@ class WholePageCache:
             sent = [(name, value) for name, value in headers if name != KEEP_HEADER]
             return start_response(status, sent, exc_info)
 
-        result = self.wsgi_app(environ, capture)
+        with freshness.recording() as recorded:
+            result = self.wsgi_app(environ, capture)
         headers = answer.get("headers", [])
         names = {name.lower() for name, _ in headers}
         if (
@@ -337,7 +409,7 @@ class WholePageCache:
             if hasattr(result, "close"):
                 result.close()
         sent = tuple((name, value) for name, value in headers if name != KEEP_HEADER)
-        self.store.put(key, version, (answer["status"], sent, body))
+        self.store.put(key, version, (answer["status"], sent, body), recorded[0])
         return [body]
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
-from shop.models_base import Bilingual, Timestamped
+from shop.models_base import FEN, Bilingual, Timestamped
 
 
 class Region(Bilingual, Timestamped, db.Model):
@@ -79,9 +79,9 @@ class Shop(Bilingual, Timestamped, db.Model):
     #: Shown to visitors masked (138****5678); buyers of an order see it whole.
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     #: Flat shipping fee per order, in fen.
-    shipping_fee_fen: Mapped[int] = mapped_column(default=0)
+    shipping_fee_fen: Mapped[int] = mapped_column(FEN, default=0)
     #: Orders at or above this many fen ship free; None means never free.
-    free_shipping_over_fen: Mapped[int | None]
+    free_shipping_over_fen: Mapped[int | None] = mapped_column(FEN)
     #: Comma-separated province names (Chinese) this shop does not ship to.
     no_shipping_regions: Mapped[str] = mapped_column(Text, default="")
     #: A practice shop's private preview link (/practice/<token>): unguessable, never listed.
@@ -172,7 +172,7 @@ class Variant(Bilingual, Timestamped, db.Model):
     sku: Mapped[str | None] = mapped_column(String(64), unique=True)
     spec_zh: Mapped[str] = mapped_column(String(80))
     spec_en: Mapped[str] = mapped_column(String(80), default="")
-    price_fen: Mapped[int]
+    price_fen: Mapped[int] = mapped_column(FEN)
     stock: Mapped[int] = mapped_column(default=0)
     weight_g: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
@@ -268,7 +268,7 @@ class Discount(Timestamped, db.Model):
     #: For kind percent: 20 means 20% off.
     percent_off: Mapped[int | None]
     #: For kind fixed_price: what each chosen variant costs inside the window (never more).
-    fixed_price_fen: Mapped[int | None]
+    fixed_price_fen: Mapped[int | None] = mapped_column(FEN)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: Units that may be sold at the discount price in all; None means no cap.

@@ -13,6 +13,7 @@ from products.models import Category, Product, Region
 from products.services import public_products
 from shop.extensions import db
 from shop.money import format_fen
+from shop.parsing import NotAWholeNumber, whole_number
 
 bp = Blueprint("search", __name__)
 
@@ -31,11 +32,12 @@ def _whole_number(args: Mapping[str, str], name: str, default: int, most: int) -
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
+    try:
+        return whole_number(raw, least=1, most=most)
+    except NotAWholeNumber:
         raise BadSearch(
             _("“%(name)s” must be a whole number from 1 to %(most)d.", name=name, most=most)
-        )
-    return int(raw)
+        ) from None
 
 
 def parse_search(args: Mapping[str, str]) -> search.SearchQuery:
@@ -223,8 +225,8 @@ def find(query: search.SearchQuery) -> SearchPage:
     """Run a search and load what the page shows: products, facet labels, featured fallback."""
     try:
         result = search.search(query)
-    except search.SearchUnavailable:
-        current_app.logger.exception("Search index unavailable; run `flask ensure-index`")
+    except search.SearchUnavailable as error:
+        current_app.logger.warning("Search unavailable, being rebuilt: %s", error)
         return SearchPage(query=query, unavailable=True, featured=featured_products())
     hits = [
         Hit(
@@ -255,8 +257,10 @@ def results():
         page = SearchPage(query=search.SearchQuery(), featured=featured_products())
         return render_template("search/results.html", page=page, error=str(error)), 400
     page = find(query)
-    status = 503 if page.unavailable else 200
-    return render_template("search/results.html", page=page, error=None), status
+    html = render_template("search/results.html", page=page, error=None)
+    if page.unavailable:
+        return html, 503, {"Retry-After": str(search.RETRY_AFTER_SECONDS)}
+    return html
 
 
 @bp.app_template_global()

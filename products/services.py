@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, event, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, object_session, selectinload
 
+from products import freshness
 from products.models import (
     Category,
     Discount,
@@ -23,12 +24,15 @@ from products.models import (
 )
 from shop.extensions import db
 from shop.models_base import Bilingual, as_utc, utcnow
+from shop.parsing import NotAWholeNumber, whole_number
 
 #: At or below this many units a product page says "only N left".
 LOW_STOCK = 5
 #: Product cards per listing page, and the most an API client may ask for.
 PER_PAGE = 24
 MAX_PER_PAGE = 60
+#: The highest page number a listing may be asked for: a bound on what a crafted number costs.
+MAX_PAGE = 100_000
 #: Listing orders: the organizer's featured ones first, newest, cheapest, dearest.
 SORTS = ("featured", "newest", "price_asc", "price_desc")
 
@@ -68,6 +72,8 @@ def purchase_info(variant: Variant, now: datetime | None = None) -> PurchaseInfo
     # variant's own session (the search indexer reads with one of its own after a commit).
     session = object_session(variant) or db.session
     discount = active_discount(variant.id, now, session) if variant.id is not None else None
+    if variant.id is not None:
+        freshness.note_stock(variant.id, variant.stock)
     price_fen = variant.price_fen
     if discount is not None:
         price_fen = discount_price_fen(
@@ -227,6 +233,10 @@ def active_discount(
             if issubclass(model, Variant) and identity[0] not in rows
         }
         rows.update(_load_discounts(session, sorted(wanted), loaded["since"]))
+    for row in rows[variant_id]:
+        if row.quantity_cap is not None:
+            # Selling out under the cap ends the price without moving the catalogue version.
+            freshness.note_sold(row.id, row.quantity_sold)
     return next((row for row in rows[variant_id] if row.applies_at(now)), None)
 
 
@@ -258,7 +268,7 @@ def reserve_discount_units(discount_id: int, quantity: int, now: datetime) -> bo
             ),
         )
         .values(quantity_sold=Discount.quantity_sold + quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, stock_move=True)
     )
     return result.rowcount == 1
 
@@ -269,7 +279,7 @@ def release_discount_units(discount_id: int, quantity: int) -> None:
         update(Discount)
         .where(Discount.id == discount_id, Discount.quantity_sold >= quantity)
         .values(quantity_sold=Discount.quantity_sold - quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, stock_move=True)
     )
 
 
@@ -347,9 +357,10 @@ def _positive_int(args: Mapping[str, str], name: str, default: int, most: int) -
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise BadParameter(name, f"must be a whole number from 1 to {most}")
-    return int(raw)
+    try:
+        return whole_number(raw, least=1, most=most)
+    except NotAWholeNumber:
+        raise BadParameter(name, f"must be a whole number from 1 to {most}") from None
 
 
 def parse_listing(args: Mapping[str, str], filters: tuple[str, ...] = ()) -> ListingQuery:
@@ -369,7 +380,7 @@ def parse_listing(args: Mapping[str, str], filters: tuple[str, ...] = ()) -> Lis
         values[name] = slug
     return ListingQuery(
         sort=sort,
-        page=_positive_int(args, "page", 1, 100_000),
+        page=_positive_int(args, "page", 1, MAX_PAGE),
         per_page=_positive_int(args, "per_page", PER_PAGE, MAX_PER_PAGE),
         **values,
     )

@@ -39,8 +39,9 @@ class LocalImageStore:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _safe(self, name: str) -> Path:
-        # Names come from our own hashes, but a URL can carry anything: refuse path tricks.
-        if not name or "/" in name or "\\" in name or name.startswith("."):
+        # Names come from our own hashes, but a URL can carry anything: refuse path tricks, and
+        # names longer than any file system allows (which fail with an OSError, not a miss).
+        if not name or len(name) > 200 or "/" in name or "\\" in name or name.startswith("."):
             raise ValueError("bad image name")
         return self.folder / name
 

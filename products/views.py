@@ -35,8 +35,8 @@ from products.images import qr_svg, rendition_name, rendition_widths
 from products.models import Product, ProductStatus, Shop, ShopKind
 from products.storage import image_store
 from shop.extensions import db
-from shop.models_base import current_language
 from shop.money import fen_to_decimal_text
+from shop.parsing import id_or_none
 
 bp = Blueprint("catalogue", __name__)
 
@@ -52,11 +52,24 @@ def site_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def named_language() -> str | None:
+    """The language this address names with ?lang=, or None when it leaves the choice open."""
+    choice = request.args.get("lang")
+    return choice if choice in current_app.config["LANGUAGES"] else None
+
+
 def page_links(endpoint: str, **values) -> dict[str, str]:
-    """Canonical and hreflang addresses of a page, built from its validated parameters only."""
+    """Canonical and hreflang addresses of a page, built from its validated parameters only.
+
+    Each address is its own canonical: ?lang=zh and ?lang=en are the two language versions,
+    and the address without a language (x-default) chooses one for the visitor. A canonical
+    pointing from one of these to another would tell search engines that the alternates they
+    are given are duplicates of each other.
+    """
     values = _meaningful(values)
+    language = named_language()
     return {
-        "canonical": site_url(endpoint, **values, lang=current_language()),
+        "canonical": site_url(endpoint, **values, **({"lang": language} if language else {})),
         "zh": site_url(endpoint, **values, lang="zh"),
         "en": site_url(endpoint, **values, lang="en"),
         "default": site_url(endpoint, **values),
@@ -71,7 +84,8 @@ def _install_whole_page_cache(state) -> None:
 
 def render_page(template_name: str, key, build) -> Response:
     """A page whose shared blocks come from the cache (or build()'s context) inside the shell."""
-    blocks = cached_blocks(template_name, key, build)
+    # The canonical link differs between /?lang=zh and / shown in Chinese: keep them apart.
+    blocks = cached_blocks(template_name, (key, named_language()), build)
     return offer_whole_page(make_response(render_template("catalogue/_shell.html", blocks=blocks)))
 
 
@@ -191,8 +205,7 @@ def shop(slug: str):
 @bp.get("/products/<int:product_id>")
 def product(product_id: int, slug: str | None = None):
     """A product page; a wrong or missing slug redirects (301) to the canonical address."""
-    variant_arg = request.args.get("variant", "")
-    variant_id = int(variant_arg) if variant_arg.isdigit() else None
+    variant_id = id_or_none(request.args.get("variant"))
     canonical_slug = _public_slug(product_id)
     if canonical_slug is None:
         abort(404)

@@ -6,9 +6,11 @@ import sqlite3
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import Config, instance_path
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.parsing import IdConverter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,6 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(Config(folder).as_dict())
     app.config.update(config)
+    # Before any route exists: <int:...> takes ASCII digits that fit an id column, else a 404.
+    app.url_map.converters["int"] = IdConverter
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -35,7 +39,19 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     web.register(app)
     cli.register(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the visitor's address and scheme from them.
+
+    Applied last, so it is the outermost layer: everything inside (rate limits, session
+    protection, logs) sees the visitor's address rather than the proxy's.
+    """
+    count = app.config.get("TRUSTED_PROXIES") or 0
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line tasks: seed, create-user, reindex, backup."""
+"""Command-line tasks: seed, create-user, remove-role, reindex, backup."""
 
 import os
 import shutil
@@ -80,6 +80,22 @@ def register(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"Created {email} with role(s): {', '.join(sorted(user.roles))}")
+
+    @app.cli.command("remove-role")
+    @click.argument("email")
+    @click.argument("role")
+    def remove_role_command(email, role):
+        """Withdraw a role from an account; its sessions end, so it logs in again without it."""
+        from shop.accounts.models import User
+
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        if role not in user.roles:
+            raise click.ClickException(f"{user.email} does not hold the role {role!r}")
+        user.remove_role(role)
+        db.session.commit()
+        click.echo(f"{user.email} now holds: {', '.join(sorted(user.roles)) or 'no role'}")
 
     @app.cli.command("reindex")
     def reindex_command():

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from shop.parsing import NotAWholeNumber, whole_number
+
 #: Where the database, uploads, search index and generated secret live unless INSTANCE_PATH says otherwise.
 DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 
@@ -11,6 +13,17 @@ DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 def instance_path() -> str:
     """The instance folder chosen by INSTANCE_PATH, else ./instance next to the code."""
     return str(Path(os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve())
+
+
+def proxy_count(value: str | None) -> int:
+    """TRUSTED_PROXIES as a number: how many reverse proxies stand in front of the app."""
+    value = (value or "0").strip()
+    try:
+        return whole_number(value)
+    except NotAWholeNumber:
+        raise ValueError(
+            f"TRUSTED_PROXIES must be a whole number such as 0 or 1, not {value!r}"
+        ) from None
 
 
 def load_or_create_secret_key(folder: str) -> str:
@@ -51,13 +64,24 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         #: Failed log-ins allowed per address, e.g. "30 per 15 minutes" for a class behind one NAT.
         self.LOGIN_ADDRESS_LIMIT = env("LOGIN_ADDRESS_LIMIT") or None
+        #: Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are
+        #: believed (1 behind one nginx). 0, the default, ignores those headers: a visitor
+        #: talking to the app directly could otherwise pick any address for the rate limits.
+        self.TRUSTED_PROXIES = proxy_count(env("TRUSTED_PROXIES"))
+        #: Checkouts one address may place, e.g. "20 per 10 minutes" (each holds stock unpaid).
+        self.CHECKOUT_LIMIT = env("CHECKOUT_LIMIT") or "20 per 10 minutes"
+        #: Unpaid checkouts one cart keeps open; placing one more cancels the oldest.
+        self.OPEN_CHECKOUTS_PER_VISITOR = int(env("OPEN_CHECKOUTS_PER_VISITOR") or 2)
+        #: Unpaid checkouts one address keeps open (raise it for a class behind one address).
+        self.OPEN_CHECKOUTS_PER_ADDRESS = int(env("OPEN_CHECKOUTS_PER_ADDRESS") or 10)
         self.PAYMENT_GATEWAY = "stripe" if env("STRIPE_SECRET_KEY") else "sandbox"
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_PAYMENT_METHODS = (env("STRIPE_PAYMENT_METHODS") or "card").split(",")
         self.MAIL_URL = env("MAIL_URL")
         self.PREFERRED_URL_SCHEME = env("PREFERRED_URL_SCHEME") or "http"
-        #: Public site address used in sitemaps, canonical links and QR codes when set.
+        #: Public site address used in sitemaps, canonical links and QR codes when set, and
+        #: always in links sent by mail (shop.web.site_url): never the request's Host header.
         self.SITE_URL = (env("SITE_URL") or "").rstrip("/")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

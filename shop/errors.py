@@ -54,8 +54,37 @@ def render_error(code: int, detail: str | None = None):
     ), code
 
 
+def _holds_nul(values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
+def refuse_nul_bytes():
+    """A 400 page for a NUL byte anywhere in the address or a form, before any view reads it.
+
+    No text column can keep one (PostgreSQL refuses it outright), no person types one, and
+    checking once here spares every form and every URL part from checking it again.
+    """
+    if (
+        "\x00" in request.path
+        or _holds_nul(request.args)
+        or _holds_nul(request.form)
+        or any(
+            "\x00" in key or "\x00" in (upload.filename or "")
+            for key, upload in request.files.items(multi=True)
+        )
+    ):
+        return render_error(
+            400,
+            _(
+                "Your request contains a character that cannot be saved (a NUL byte). Nothing was saved: go back, remove it and try again."
+            ),
+        )
+    return None
+
+
 def register(app: Flask) -> None:
-    """Route every HTTP error and unexpected exception to a friendly page."""
+    """Route every HTTP error and unexpected exception to a friendly page; refuse NUL bytes."""
+    app.before_request(refuse_nul_bytes)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -70,7 +99,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        body, code = render_error(error.code)
+        # Keep the headers the status needs besides its body, e.g. Allow on a 405.
+        headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
+        return body, code, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -1,10 +1,14 @@
-"""Pieces every model shares: UTC timestamps and bilingual fields."""
+"""Pieces every model shares: UTC timestamps, bilingual fields and the money column type."""
 
 from datetime import UTC, datetime
 
 from flask_babel import get_locale
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.orm import Mapped, mapped_column
+
+#: The column type of money (fen): 64-bit, as a 32-bit integer ends at ¥21,474,836.47, below one
+#: order of 99 units at ¥300,000. SQLite's INTEGER holds 64 bits already and stays as it is.
+FEN = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:

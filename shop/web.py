@@ -1,6 +1,6 @@
 """Site-wide plumbing: language choice, security headers, template helpers, health check."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
@@ -14,6 +14,23 @@ bp = Blueprint("site", __name__)
 
 LANGUAGE_COOKIE = "lang"
 ONE_YEAR = 365 * 24 * 3600
+#: Pages about one person (account, orders, shop, training, cart, checkout, payments, private
+#: previews, log-in and reset forms): answered with Cache-Control: no-store, so neither a proxy
+#: nor the browser of a shared computer keeps a copy to show the next person.
+PRIVATE_PATHS = (
+    "/account",
+    "/orders",
+    "/sell",
+    "/train",
+    "/organize",
+    "/checkout",
+    "/cart",
+    "/payments",
+    "/practice",
+    "/login",
+    "/signup",
+    "/reset",
+)
 
 
 def select_locale() -> str:
@@ -42,9 +59,14 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     return target
 
 
-@bp.get("/language/<code>")
+@bp.route("/language/<code>", methods=["GET", "POST"])
 def switch_language(code: str):
-    """Remember the chosen language in a cookie (and on the account) and go back."""
+    """Remember the chosen language in a cookie and go back.
+
+    Only a POST (the switcher's form for someone logged in, CSRF-checked) also saves it on the
+    account, which the messages to that person are written in: a GET changes no stored state,
+    so a link or an image on another site cannot change it.
+    """
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["BABEL_DEFAULT_LOCALE"]
     response = redirect(safe_next(request.args.get("next")))
@@ -56,7 +78,7 @@ def switch_language(code: str):
         httponly=True,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
     )
-    if current_user.is_authenticated and current_user.language != code:
+    if request.method == "POST" and current_user.is_authenticated and current_user.language != code:
         current_user.language = code
         db.session.commit()
     return response
@@ -64,18 +86,29 @@ def switch_language(code: str):
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the app and its database answer; 503 otherwise."""
+    """200 when the database answers and search can; 503 otherwise ("error" when the database
+    does not answer, "degraded" while the search index is rebuilt)."""
+    from products import search
+
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         db.session.rollback()
         return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    problem = search.health()
+    if problem:
+        # Not 200: a load balancer sends search elsewhere while this server rebuilds its index.
+        body = {"status": "degraded", "database": "ok", "search": problem}
+        return body, 503, {"Retry-After": str(search.RETRY_AFTER_SECONDS)}
+    return {"status": "ok", "database": "ok", "search": "ok"}
 
 
 def language_url(code: str) -> str:
-    """The link that switches to a language and comes back to this page."""
-    return url_for("site.switch_language", code=code, next=request.full_path.rstrip("?"))
+    """The link that switches to a language and comes back to this page, now in that language."""
+    # Without its ?lang=, which outranks the cookie just set: /?lang=zh would stay Chinese.
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    back = request.path + ("?" + urlencode(kept) if kept else "")
+    return url_for("site.switch_language", code=code, next=back)
 
 
 def alternate_url(code: str) -> str:
@@ -108,9 +141,16 @@ def content_security_policy() -> str:
     )
 
 
+def is_private_path(path: str) -> bool:
+    """True for the addresses of PRIVATE_PATHS and everything under them."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PATHS)
+
+
 def add_security_headers(response):
-    """Security headers on every response."""
+    """Security headers on every response; no-store on personal pages."""
     headers = response.headers
+    if is_private_path(request.path) and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"
     headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -73,6 +73,10 @@ def app(tmp_path, postgres_schema):
     with app.app_context():
         reset_database()
     yield app
+    from products import search
+
+    # A search or health check that found no index started a rebuild: let it end with its test.
+    search.wait_for_rebuilds()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -266,7 +270,7 @@ def login_as(app):
         with app.test_request_context(environ_base=client.environ_base):
             fingerprint = login_manager._session_identifier_generator()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = fingerprint
         return client

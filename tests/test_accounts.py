@@ -105,12 +105,31 @@ def test_signup_refuses_weak_passwords(app, client, password, message):
     assert user_by_email(app, "amei@example.test") is None
 
 
-def test_signup_refuses_an_email_that_has_an_account_whatever_its_case(app, client, make_user):
-    make_user(email="taken@example.test")
+def test_signup_with_a_registered_email_does_not_say_so_and_tells_its_owner(app, client, make_user):
+    make_user(email="taken@example.test", language="en")
     response = sign_up(client, email="TAKEN@example.test", headers={"Accept-Language": "en"})
-    assert "already exists" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "already" not in page and "exists" not in page
+    assert "Check your messages" in page
+    assert client.get("/account").status_code == 302, "nobody is logged in"
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+    (message,) = outbox(app)
+    assert message.to_email == "taken@example.test" and message.kind == "signup_attempt"
+    assert "http://127.0.0.1:5000/login" in message.body
+    assert "http://127.0.0.1:5000/reset" in message.body
+    # Trying again does not fill the owner's mailbox.
+    sign_up(app.test_client(), email="taken@example.test")
+    assert len(outbox(app)) == 1
+
+
+def test_signup_with_a_registered_email_looks_like_the_reset_answer_in_chinese_too(
+    client, make_user
+):
+    make_user(email="taken@example.test")
+    page = sign_up(client, email="taken@example.test").get_data(as_text=True)
+    assert "请查看您的消息" in page and "已经注册" not in page
 
 
 # --- Log-in and log-out ----------------------------------------------------------------------
@@ -196,6 +215,98 @@ def test_logout_is_a_post_and_ends_the_session(client, make_user):
     assert client.get("/account").status_code == 302
 
 
+def log_out(client):
+    page = client.get("/account").get_data(as_text=True)
+    return client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+
+def cookie_values(client, *names) -> dict[str, str]:
+    """The values of a browser's cookies, as someone copying them would take them."""
+    cookies = {name: client.get_cookie(name) for name in names}
+    assert all(cookies.values()), f"missing cookies: {cookies}"
+    return {name: cookie.value for name, cookie in cookies.items()}
+
+
+def second_browser(app, cookies: dict[str, str]):
+    """Another browser holding copied cookies."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def test_a_session_cookie_copied_before_log_out_is_refused_after_it(app, client, make_user):
+    make_user(email="lin@example.test")
+    log_in(client, "lin@example.test")
+    copied = cookie_values(client, "session")
+    assert second_browser(app, copied).get("/account").status_code == 200, "the copy works now"
+    log_out(client)
+    assert second_browser(app, copied).get("/account").status_code == 302
+
+
+def test_a_remember_cookie_copied_before_log_out_is_refused_after_it(app, client, make_user):
+    make_user(email="lin@example.test")
+    log_in(client, "lin@example.test", remember=True)
+    copied = cookie_values(client, "remember_token")
+    assert second_browser(app, copied).get("/account").status_code == 200, "the copy works now"
+    log_out(client)
+    assert second_browser(app, copied).get("/account").status_code == 302
+
+
+def test_log_out_expires_the_remember_cookie_in_its_response(client, make_user):
+    make_user(email="lin@example.test")
+    log_in(client, "lin@example.test", remember=True)
+    response = log_out(client)
+    (expired,) = [
+        cookie
+        for cookie in response.headers.getlist("Set-Cookie")
+        if cookie.startswith("remember_token=")
+    ]
+    assert "Expires=Thu, 01 Jan 1970" in expired
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/account").status_code == 302
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(app, client, make_user):
+    make_user(email="lin@example.test")
+    elsewhere = app.test_client()
+    log_in(elsewhere, "lin@example.test", remember=True)
+    copied = cookie_values(elsewhere, "session", "remember_token")
+    log_in(client, "lin@example.test")
+    assert change_password(client, PASSWORD, NEW_PASSWORD).status_code == 302
+    assert client.get("/account").status_code == 200, "the browser that changed it stays in"
+    assert elsewhere.get("/account").status_code == 302
+    for name, value in copied.items():
+        assert second_browser(app, {name: value}).get("/account").status_code == 302, name
+
+
+def test_a_password_reset_ends_every_session_and_remember_cookie(app, client, make_user):
+    make_user(email="lin@example.test")
+    log_in(client, "lin@example.test", remember=True)
+    copied = cookie_values(client, "session", "remember_token")
+    owner = app.test_client()
+    request_reset(owner, "lin@example.test")
+    link = reset_link(outbox(app)[0])
+    assert post_form(owner, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code
+    assert client.get("/account").status_code == 302
+    for name, value in copied.items():
+        assert second_browser(app, {name: value}).get("/account").status_code == 302, name
+
+
+def test_withdrawing_a_role_ends_the_accounts_sessions(app, client, make_user):
+    make_user("customer", "exhibitor", email="lin@example.test")
+    log_in(client, "lin@example.test", remember=True)
+    copied = cookie_values(client, "remember_token")
+    assert client.get("/sell/").status_code in (200, 302)
+    result = app.test_cli_runner().invoke(args=["remove-role", "lin@example.test", "exhibitor"])
+    assert result.exit_code == 0, result.output
+    assert "customer" in result.output and "exhibitor" not in result.output
+    assert client.get("/account").status_code == 302
+    assert second_browser(app, copied).get("/account").status_code == 302
+    log_in(client, "lin@example.test")
+    assert client.get("/sell/").status_code == 403
+
+
 def test_header_offers_log_in_and_sign_up_then_my_shop_and_log_out(client, make_user):
     anonymous = client.get("/login").get_data(as_text=True)
     assert 'href="/signup"' in anonymous and 'href="/login"' in anonymous
@@ -259,7 +370,8 @@ def outbox(app):
 
 
 def reset_link(message) -> str:
-    return re.search(r"http://localhost(/reset/\S+)", message.body).group(1)
+    # Without SITE_URL, links in messages point where `make run` serves by default.
+    return re.search(r"http://127\.0\.0\.1:5000(/reset/\S+)", message.body).group(1)
 
 
 def test_reset_writes_a_one_time_link_to_the_outbox_and_the_log(app, client, make_user, caplog):
@@ -324,6 +436,44 @@ def test_reset_link_expires_after_an_hour(app, client, make_user):
 
 def test_a_made_up_reset_link_does_nothing(client):
     assert client.get("/reset/not-a-real-token").status_code == 410
+
+
+def test_the_reset_link_never_comes_from_the_host_header(app, make_user):
+    make_user(email="lin@example.test")
+    forger = app.test_client()
+    page = forger.get("/reset", base_url="http://evil.example")
+    response = forger.post(
+        "/reset",
+        base_url="http://evil.example",
+        data={"email": "lin@example.test", "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+    assert response.status_code == 200
+    (message,) = outbox(app)
+    assert "evil.example" not in message.body
+    assert reset_link(message).startswith("/reset/")
+
+
+def test_with_site_url_the_reset_link_is_on_the_public_address(tmp_path, postgres_schema):
+    app = build_app(tmp_path / "public", SITE_URL="https://market.example.org")
+    with app.app_context():
+        reset_database()
+        user = User(email="lin@example.test", display_name="Lin", language="en")
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+    forger = app.test_client()
+    page = forger.get("/reset", base_url="http://evil.example")
+    forger.post(
+        "/reset",
+        base_url="http://evil.example",
+        data={"email": "lin@example.test", "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+    (message,) = outbox(app)
+    assert re.search(r"https://market\.example\.org/reset/[\w-]+", message.body)
+    assert "evil.example" not in message.body
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_organizer_reads_the_outbox_others_cannot(app, make_user, login_as):

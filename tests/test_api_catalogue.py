@@ -129,13 +129,11 @@ def test_region_lists_featured_products_in_order(seeded):
         "page=0",
         "page=-1",
         "page=two",
-        "page=99",
+        "page=²",
         "per_page=1000",
         "sort=cheapest",
-        "region=atlantis",
         "region=Not%20A%20Slug",
-        "category=no-such-kind",
-        "shop=nobody",
+        "region=",
     ],
 )
 def test_bad_parameters_get_a_400_json_error(seeded, document, query):
@@ -145,6 +143,16 @@ def test_bad_parameters_get_a_400_json_error(seeded, document, query):
     assert response.json["error"]["code"] == "bad_parameter"
     assert response.json["error"]["message"]
     validate(document, "/v1/products", "400", response.json)
+
+
+@pytest.mark.parametrize(
+    "query", ["region=atlantis", "category=no-such-kind", "shop=nobody", "page=99"]
+)
+def test_filters_naming_nothing_public_and_pages_past_the_end_are_404_json(seeded, document, query):
+    response = seeded.test_client().get(f"/api/v1/products?{query}")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    validate(document, "/v1/products", "404", response.json)
 
 
 @pytest.mark.parametrize(

@@ -60,3 +60,19 @@ def test_the_per_address_login_limit_comes_from_the_environment(tmp_path, monkey
     assert create_app().config["LOGIN_ADDRESS_LIMIT"] is None
     monkeypatch.setenv("LOGIN_ADDRESS_LIMIT", "30 per 15 minutes")
     assert create_app().config["LOGIN_ADDRESS_LIMIT"] == "30 per 15 minutes"
+
+
+def test_trusted_proxies_come_from_the_environment_and_default_to_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    assert create_app().config["TRUSTED_PROXIES"] == 0
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    assert create_app().config["TRUSTED_PROXIES"] == 1
+
+
+@pytest.mark.parametrize("value", ["yes", "-1", "1.5", "²"])
+def test_a_trusted_proxies_value_that_is_not_a_count_stops_the_start(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("TRUSTED_PROXIES", value)
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        create_app()

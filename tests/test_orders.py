@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders.models import (
@@ -145,6 +146,50 @@ def test_guessing_the_digits_is_rate_limited(app, client, make_product):
     ]
     assert codes[:10] == [200] * 10
     assert codes[10:] == [429, 429]
+
+
+def test_the_two_forms_asking_for_the_digits_share_one_budget(app, client, make_product):
+    token = buy(client, variant_id(app, make_product()))
+    number = orders_of(app, token)[0].number
+    guesser = app.test_client()
+    token = csrf_token(guesser.get("/orders/find").get_data(as_text=True))
+    codes = []
+    for n in range(11):
+        # Alternate between the lookup form and the order's own page.
+        url = "/orders/find" if n % 2 else f"/orders/{number}"
+        data = {"number": number, "last4": f"{n:04d}", "csrf_token": token}
+        codes.append(guesser.post(url, data=data).status_code)
+    assert codes == [200] * 10 + [429]
+    for url in ("/orders/find", f"/orders/{number}"):
+        data = {"number": number, "last4": "5678", "csrf_token": token}
+        assert guesser.post(url, data=data).status_code == 429, url
+
+
+def forge_host(app, host: str) -> None:
+    """Make every request reach the app with this Host header, as a forger can send it."""
+    inner = app.wsgi_app
+
+    def with_host(environ, start_response):
+        environ["HTTP_HOST"] = host
+        return inner(environ, start_response)
+
+    app.wsgi_app = with_host
+
+
+def test_order_mails_link_to_the_site_whatever_host_the_buyer_sent(
+    app, client, make_product, make_user, make_shop
+):
+    seller = make_user("exhibitor", email="farmer@example.test")
+    product = make_product(shop=make_shop(owner=seller))
+    forge_host(app, "evil.example")
+    number = orders_of(app, buy(client, variant_id(app, product)))[0].number
+    with app.app_context():
+        messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {message.kind for message in messages} == {"order_placed", "order_paid"}
+    for message in messages:
+        assert "evil.example" not in message.body
+        link = "/sell/orders/" if message.to_email == "farmer@example.test" else "/orders/"
+        assert f"http://127.0.0.1:5000{link}{number}" in message.body
 
 
 def test_my_orders_lists_a_customers_orders_newest_first(app, make_product, make_user, login_as):

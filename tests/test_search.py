@@ -381,10 +381,11 @@ def test_any_query_gives_a_normal_page_or_a_400_never_a_500_or_raw_html(seeded, 
     page = client.get("/search", query_string={"q": query})
     html = page.get_data(as_text=True)
     assert page.status_code in (200, 400), html[:500]
-    if len(query) <= 100:
+    if len(query) <= 100 and "\x00" not in query:
         assert page.status_code == 200
     if page.status_code == 400:
-        assert "100" in html
+        # Too long, or a NUL byte, which the whole site refuses (its page says so).
+        assert "100" in html or "\x00" in query
     assert "<hostile" not in html
     response = client.get("/api/v1/search", query_string={"q": query})
     assert response.status_code in (200, 400)

@@ -9,8 +9,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from products.models import Product, ProductImage, Variant
+from shop.accounts.models import User
 from shop.extensions import db
 from tests.conftest import build_app, csrf_token, reset_database
+from tests.shopping import add_to_cart, payment_token, place_order, variant_id
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
@@ -132,6 +134,36 @@ def test_served_photos_are_not_sniffed(app, login_as, make_product, make_user, m
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_personal_pages_are_never_stored_by_caches(
+    app, make_user, make_shop, make_product, login_as
+):
+    person = make_user("customer", "trainee", "organizer", "trainer")
+    make_shop(owner=person, kind="practice")
+    client = login_as(person)
+    variant = variant_id(app, make_product())
+    add_to_cart(client, variant, 1)
+    payment = payment_token(place_order(client))
+    add_to_cart(client, variant, 1)
+    pages = [
+        "/orders",
+        "/account",
+        "/account/password",
+        "/sell/products",
+        "/sell/inbox",
+        "/train",
+        "/train/cohorts",
+        "/organize/featured",
+        "/checkout",
+        "/cart",
+        f"/payments/sandbox/{payment}",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers.get("Cache-Control", ""), path
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
 # --- CSRF ------------------------------------------------------------------------------------
 
 
@@ -223,6 +255,57 @@ def test_the_sixth_failure_from_one_address_answers_429_whatever_the_account(cli
         )
     assert attempt_login(client, "guess9@example.test", address="10.0.2.1").status_code == 429
     assert attempt_login(client, "guess9@example.test", address="10.0.2.2").status_code == 200
+
+
+def login_through_proxy(client, email, password=WRONG_PASSWORD, visitor="203.0.113.5"):
+    """A log-in as it reaches the app behind nginx: from 127.0.0.1, the visitor in a header."""
+    environ = {"REMOTE_ADDR": "127.0.0.1"}
+    headers = {"X-Forwarded-For": visitor, "Accept-Language": "en"}
+    page = client.get("/login", environ_base=environ, headers=headers)
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+        environ_base=environ,
+        headers=headers,
+    )
+
+
+def test_behind_a_trusted_proxy_one_visitors_failures_do_not_lock_out_another(
+    tmp_path, postgres_schema
+):
+    app = build_app(tmp_path / "proxied", TRUSTED_PROXIES=1)
+    with app.app_context():
+        reset_database()
+        customer = User(email="customer@example.test", display_name="Customer", language="en")
+        customer.set_password(PASSWORD)
+        customer.add_role("customer")
+        db.session.add(customer)
+        db.session.commit()
+    client = app.test_client()
+    for number in range(11):
+        response = login_through_proxy(client, f"guess{number}@example.test")
+        assert response.status_code == (200 if number < 5 else 429)
+    # The customer, from another address behind the same proxy, logs in.
+    customer_browser = app.test_client()
+    response = login_through_proxy(
+        customer_browser, "customer@example.test", PASSWORD, visitor="198.51.100.7"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_site_without_trusted_proxies_ignores_x_forwarded_for(client):
+    # Each attempt claims another address; the one the connection comes from is what counts.
+    for number in range(5):
+        response = login_through_proxy(client, "lin@example.test", visitor=f"192.0.2.{number}")
+        assert response.status_code == 200
+    assert login_through_proxy(client, "x@example.test", visitor="192.0.2.99").status_code == 429
 
 
 def test_successful_logins_do_not_count(client, make_user):

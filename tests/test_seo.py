@@ -1,6 +1,7 @@
 """What search engines and link previews read: titles, descriptions, canonical and hreflang links,
 Open Graph cards, the sitemap and robots.txt."""
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -107,3 +108,57 @@ def test_lazy_loading_only_below_the_fold_on_the_home_page(seeded):
     assert "loading=" not in images[0] and "loading=" not in images[1]
     assert all('loading="lazy"' in image for image in images[2:])
     assert all(re.search(r'width="\d+" height="\d+"', image) for image in images)
+
+
+def _canonical_and_alternates(page: str) -> tuple[str, dict[str, str]]:
+    head = _head(page)
+    canonical = html.unescape(re.search(r'<link rel="canonical" href="([^"]+)">', head).group(1))
+    alternates = {
+        language: html.unescape(address)
+        for language, address in re.findall(
+            r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', head
+        )
+    }
+    return canonical, alternates
+
+
+@pytest.mark.parametrize("language", ["zh", "en", None])
+def test_every_address_is_its_own_canonical_and_one_of_its_alternates(seeded, language):
+    # A canonical naming another of the hreflang versions tells search engines that the versions
+    # are copies of that one (Lighthouse: "points to another hreflang location").
+    client = seeded.test_client()
+    for url in PAGES:
+        address = url if language is None else f"{url}{'&' if '?' in url else '?'}lang={language}"
+        page = client.get(address).get_data(as_text=True)
+        canonical, alternates = _canonical_and_alternates(page)
+        assert canonical == f"http://localhost{address}"
+        assert canonical in alternates.values(), address
+
+
+@pytest.mark.parametrize(
+    ("header", "cookie", "shown"),
+    [
+        ({}, None, "zh-Hans"),
+        ({"Accept-Language": "en-US,en;q=0.9"}, None, "en"),
+        ({}, "en", "en"),
+        ({"Accept-Language": "en-US,en;q=0.9"}, "zh", "zh-Hans"),
+    ],
+)
+def test_an_address_without_a_language_is_its_own_canonical_in_either_language(
+    seeded, header, cookie, shown
+):
+    client = seeded.test_client()
+    if cookie:
+        client.set_cookie("lang", cookie)
+    for url in ("/", "/regions/dangshan", "/products/4-dangshan-crisp-pears"):
+        # The language versions first: their cached head must not be lent to the x-default.
+        client.get(f"{url}?lang=zh")
+        client.get(f"{url}?lang=en")
+        page = client.get(url, headers=header).get_data(as_text=True)
+        assert f'<html lang="{shown}">' in page
+        canonical, alternates = _canonical_and_alternates(page)
+        assert canonical == alternates["x-default"] == f"http://localhost{url}"
+        assert _meta(_head(page), "property", "og:url") == canonical
+        # ... nor the other way round.
+        english = client.get(f"{url}?lang=en").get_data(as_text=True)
+        assert _canonical_and_alternates(english)[0] == f"http://localhost{url}?lang=en"

@@ -1,16 +1,21 @@
 """The page shell: health check, security headers, error pages, languages."""
 
+import html
+import re
+
 import pytest
 from werkzeug.exceptions import BadRequest
 
 from shop import create_app
-from tests.conftest import build_app
+from shop.extensions import db
+from tests.conftest import build_app, csrf_token
 
 
-def test_healthz_reports_a_reachable_database(client):
+def test_healthz_reports_a_reachable_database(client, runner):
+    runner.invoke(args=["ensure-index"])
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "search": "ok"}
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path):
@@ -138,9 +143,49 @@ def test_language_switch_never_redirects_off_site(client):
         assert response.headers["Location"] == "/"
 
 
+def account_language(app, user) -> str:
+    from shop.accounts.models import User
+
+    with app.app_context():
+        return db.session.get(User, user.id).language
+
+
+def test_a_language_link_changes_the_cookie_but_never_the_account(app, make_user, login_as):
+    user = make_user(language="zh")
+    client = login_as(user)
+    response = client.get("/language/en?next=/account")
+    assert response.status_code == 302
+    assert client.get_cookie("lang").value == "en"
+    assert account_language(app, user) == "zh"
+
+
+def test_someone_logged_in_switches_with_a_form_that_saves_the_language(app, make_user, login_as):
+    user = make_user(language="zh")
+    client = login_as(user)
+    page = client.get("/account").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="(/language/en[^"]*)">', page)
+    assert form, "the switcher is a form for someone logged in"
+    action = html.unescape(form.group(1))
+    assert client.post(action).status_code == 400, "a POST without the form's token is refused"
+    assert account_language(app, user) == "zh"
+    response = client.post(action, data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert account_language(app, user) == "en"
+    assert '<html lang="en">' in client.get("/account").get_data(as_text=True)
+
+
 def test_the_switch_link_on_every_page_leads_back_to_the_same_page(client):
-    page = client.get("/no-such-page?lang=zh").get_data(as_text=True)
-    assert 'href="/language/en?next=/no-such-page?lang%3Dzh"' in page
+    page = client.get("/no-such-page?q=pears&lang=zh").get_data(as_text=True)
+    # Back without its ?lang=, which would outrank the language just chosen.
+    assert 'href="/language/en?next=/no-such-page?q%3Dpears"' in page
+
+
+def test_the_switch_link_works_on_a_page_whose_address_names_its_language(client):
+    # Sort and size forms keep ?lang= in the address; it must not outrank the visitor's choice.
+    page = client.get("/?lang=zh").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="(/language/en\?[^"]*)"', page).group(1))
+    english = client.get(link, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in english
 
 
 def test_create_app_reads_the_instance_path_from_the_environment(tmp_path, monkeypatch):

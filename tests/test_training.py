@@ -6,13 +6,14 @@ import re
 import secrets
 from datetime import date, timedelta
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from products.models import Category, Product, Shop, Variant
-from shop.accounts.models import User
+from shop.accounts.models import OutboxMessage, User
 from shop.cart import services as carts
 from shop.cart.models import Cart
 from shop.checkout.services import Delivery, place_order
@@ -282,6 +283,34 @@ def test_signing_up_without_a_code_stays_as_it_was(app, client):
         user = db.session.scalar(select(User).where(User.email == "xiaohua@example.test"))
         assert user.roles == {"customer"}
         assert db.session.scalar(select(func.count()).select_from(CohortMember)) == 0
+
+
+def test_signing_up_with_a_code_and_a_registered_email_mails_how_to_join(
+    app, client, make_user, trainer, region
+):
+    cohort = make_cohort(app, trainer, region)
+    make_user("customer", email="xiaohua@example.test", language="en")
+    response = sign_up(client, join_code="ls 26 sp")
+    assert response.status_code == 200
+    assert "already" not in response.get_data(as_text=True)
+    assert members_of(app, cohort.id) == []
+    with app.app_context():
+        (message,) = db.session.scalars(select(OutboxMessage)).all()
+    assert message.to_email == "xiaohua@example.test"
+    link = re.search(r"http://127\.0\.0\.1:5000(/train/join\S*)", message.body).group(1)
+    assert "LS26SP" in message.body
+    # The owner follows the mail: logs in, opens the link and joins with the code filled in.
+    page = client.post(
+        "/login?next=" + quote(link),
+        data={
+            "email": "xiaohua@example.test",
+            "password": "correct horse battery",
+            "csrf_token": csrf_token(client.get("/login").get_data(as_text=True)),
+        },
+    )
+    assert page.headers["Location"] == link
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(r'name="code"[^>]*value="LS26SP"|value="LS26SP"[^>]*name="code"', form)
 
 
 def test_a_logged_in_person_joins_with_the_code(app, make_user, login_as, trainer, region):

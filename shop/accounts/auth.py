@@ -1,5 +1,6 @@
 """Flask-Login wiring and role checks."""
 
+import re
 from functools import wraps
 
 from flask import abort
@@ -7,6 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from shop.extensions import db, login_manager
+
+#: What User.get_id() writes into sessions and remember-me cookies: "id:session_version".
+SESSION_USER = re.compile(r"(?P<id>[0-9]{1,18}):(?P<version>[0-9]{1,18})")
 
 
 def init_login(app) -> None:
@@ -19,7 +23,14 @@ def init_login(app) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The user a session or remember-me cookie names, while its session version is current."""
+        match = SESSION_USER.fullmatch(user_id or "")
+        if match is None:
+            return None
+        user = db.session.get(User, int(match["id"]))
+        if user is None or user.session_version != int(match["version"]):
+            return None
+        return user
 
 
 def role_required(*roles: str):

@@ -36,6 +36,10 @@ class User(UserMixin, Timestamped, db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     active: Mapped[bool] = mapped_column(default=True)
+    #: Moves on at log-out, a password change or reset and a withdrawn role. Sessions and
+    #: remember-me cookies carry the number they were made with (get_id) and stop working when
+    #: it moves, so a copied cookie dies with the session it was copied from.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -56,6 +60,20 @@ class User(UserMixin, Timestamped, db.Model):
             raise ValueError(f"unknown role {role!r}")
         if role not in self.roles:
             self.role_rows.append(UserRole(role=role))
+
+    def remove_role(self, role: str) -> None:
+        """Withdraw a role (no-op when not held); sessions started while it was held end."""
+        for row in [row for row in self.role_rows if row.role == role]:
+            self.role_rows.remove(row)
+            self.end_sessions()
+
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie keep: "id:session_version"."""
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Refuse every session and remember-me cookie made before now (see load_user)."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of the password, never the password."""

@@ -18,6 +18,8 @@ from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.models_base import utcnow
 
+#: Where links in messages point when SITE_URL is not set: where `make run` serves by default.
+DEFAULT_SITE_URL = "http://127.0.0.1:5000"
 #: Messages delivered per call of deliver_pending(), so one request never sends a backlog.
 DELIVERY_BATCH = 20
 SMTP_TIMEOUT_SECONDS = 10
@@ -76,6 +78,19 @@ class SmtpSender:
                     raise smtplib.SMTPNotSupportedError("the server offers no STARTTLS")
                 smtp.login(self.username, self.password or "")
             smtp.send_message(message)
+
+
+def site_link(endpoint: str, **values) -> str:
+    """The absolute address of a page, for a message: on SITE_URL, else DEFAULT_SITE_URL.
+
+    Never built from the request: its Host header is whatever the sender typed, and a reset link
+    on their host would hand them the reset token. Works outside requests too (commands, jobs).
+    """
+    base = urlsplit(current_app.config.get("SITE_URL") or DEFAULT_SITE_URL)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def configured_sender() -> MailSender | None:

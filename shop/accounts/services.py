@@ -2,7 +2,6 @@
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 
@@ -12,13 +11,16 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts import outbox
-from shop.accounts.models import PasswordResetToken, Role, User
+from shop.accounts.models import OutboxMessage, PasswordResetToken, Role, User
 from shop.accounts.passwords import password_problem
 from shop.extensions import db
 from shop.models_base import as_utc, utcnow
 
 #: A reset link works this long, and once.
 RESET_LINK_LIFETIME = timedelta(hours=1)
+#: At most one "someone tried to sign up with your email" message per account in this time,
+#: so the sign-up form cannot be used to fill someone's mailbox.
+SIGNUP_NOTICE_INTERVAL = timedelta(hours=1)
 #: Roles a person may choose at sign-up; trainers and organizers are created by an organizer.
 SIGNUP_ROLES = (Role.CUSTOMER, Role.EXHIBITOR, Role.TRAINEE)
 
@@ -79,6 +81,8 @@ def register_user(
     _check_new_password(password)
     taken = db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
     if taken:
+        # Spend the time hashing would, so the answer's speed does not tell the email is known.
+        generate_password_hash(password, method="scrypt")
         raise EmailTaken(
             _("An account with this email already exists. Log in, or reset your password.")
         )
@@ -110,18 +114,65 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise WrongPassword(_("Your current password is not right."))
     _check_new_password(new_password)
     user.set_password(new_password)
+    user.end_sessions()
     db.session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere: every session and remember-me cookie stops working. Flushes."""
+    user.end_sessions()
+    db.session.flush()
+
+
+def notify_signup_attempt(email: str, join_code: str = "") -> None:
+    """Tell an account's owner that someone tried to sign up with their email. Flushes.
+
+    The sign-up page then answers "check your email", as for the reset form, instead of saying
+    that the address has an account. The message says how to log in or reset the password, and
+    how to join the cohort when a join code was given. At most one per SIGNUP_NOTICE_INTERVAL.
+    """
+    user = find_user(email)
+    if user is None:
+        return
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.to_email == user.email,
+            OutboxMessage.kind == "signup_attempt",
+            OutboxMessage.created_at > utcnow() - SIGNUP_NOTICE_INTERVAL,
+        )
+    )
+    if recent:
+        return
+    with force_locale(user.language):
+        subject = _("Someone tried to sign up with your email")
+        body = _(
+            "Someone, perhaps you, tried to open a new Village Market account with this email "
+            "address. It already has an account, so no new one was made.\n\n"
+            "To log in: %(login)s\n"
+            "Forgot your password? Choose a new one here: %(reset)s",
+            login=outbox.site_link("accounts.login"),
+            reset=outbox.site_link("accounts.reset_request"),
+        )
+        if join_code:
+            body += "\n\n" + _(
+                "To join the cohort with the code %(code)s, log in and open: %(link)s",
+                code=join_code,
+                link=outbox.site_link("training.join", code=join_code),
+            )
+        body += "\n\n" + _("If it was not you, ignore this message: your account is unchanged.")
+    outbox.queue_message(user.email, "signup_attempt", subject, body)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
+def request_password_reset(email: str) -> None:
     """Write a one-time reset link to the outbox when the email has an active account. Flushes.
 
     Says nothing either way, so the page cannot be used to learn who has an account.
-    `link_for(token)` builds the absolute URL of the reset page.
     """
     user = find_user(email)
     if user is None or not user.is_active:
@@ -132,7 +183,7 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
             user=user, token_hash=_token_hash(token), expires_at=utcnow() + RESET_LINK_LIFETIME
         )
     )
-    link = link_for(token)
+    link = outbox.site_link("accounts.reset_password", token=token)
     # The message speaks the account's language, whatever language the request came in.
     with force_locale(user.language):
         subject = _("Reset your Village Market password")
@@ -181,5 +232,7 @@ def reset_password(token: str, new_password: str) -> User:
     )
     user = db.session.get(User, row.user_id)
     user.set_password(new_password)
+    # Whoever held a session (a thief the reset is meant to shut out) is logged out.
+    user.end_sessions()
     db.session.flush()
     return user

@@ -104,6 +104,13 @@ def signup():
                 )
                 if cohort:
                     training.join_cohort(user, join_code)
+            except services.EmailTaken:
+                # Answer as the reset form does, without saying the address has an account;
+                # its owner gets a message saying how to log in (and join the cohort).
+                services.notify_signup_attempt(form.email.data, cohort.join_code if cohort else "")
+                db.session.commit()
+                outbox.deliver_pending()
+                return render_template("accounts/signup_sent.html")
             except services.AccountError as error:
                 form.email.errors.append(str(error))
             else:
@@ -172,9 +179,18 @@ def too_many_attempts(_error):
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST, whose CSRF token CSRFProtect checks, so no other site can do it)."""
-    logout_user()
+    """Log out everywhere (a POST, whose CSRF token CSRFProtect checks, so no other site can do it).
+
+    The account's session version moves, so every session and remember-me cookie of it stops
+    working, copies included; this response also expires the remember-me cookie.
+    """
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+    # Clear first: logout_user() leaves the mark that makes Flask-Login expire the remember-me
+    # cookie in this response, and clearing afterwards would wipe it.
     session.clear()
+    logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("catalogue.home"))
 
@@ -202,17 +218,14 @@ def change_password():
             form.new_password.errors.append(str(error))
         else:
             db.session.commit()
+            # Every other session ended with the change; this browser goes on with a new one.
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _start_session(
+                current_user._get_current_object(), remember=remember_cookie in request.cookies
+            )
             flash(_("Your password is changed."))
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
-
-
-def _reset_link(token: str) -> str:
-    """Absolute address of a reset page (on SITE_URL when the site is behind a proxy)."""
-    site = current_app.config.get("SITE_URL")
-    if site:
-        return site + url_for("accounts.reset_password", token=token)
-    return url_for("accounts.reset_password", token=token, _external=True)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -221,7 +234,7 @@ def reset_request():
     """Ask for a password-reset link; the answer is the same whether the email exists or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data, _reset_link)
+        services.request_password_reset(form.email.data)
         db.session.commit()
         outbox.deliver_pending()
         return render_template("accounts/reset_sent.html")

@@ -13,21 +13,24 @@ from products.models import Product, Region, Shop
 from products.views import site_url
 from shop.api import OPENAPI_PATHS, OPENAPI_SCHEMAS, bp
 from shop.money import format_fen
+from shop.parsing import LARGEST_ID
 
 
 class ApiError(Exception):
     """An answer other than 200, as the documented error body."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        #: Extra response headers, e.g. Retry-After on a 503.
+        self.headers = headers or {}
 
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    return {"error": {"code": error.code, "message": error.message}}, error.status
+    return {"error": {"code": error.code, "message": error.message}}, error.status, error.headers
 
 
 @bp.errorhandler(services.BadParameter)
@@ -147,6 +150,22 @@ def _page_links(page: services.ProductPage, query: services.ListingQuery) -> dic
     }
 
 
+#: The query parameters of the product list; given, each needs a value.
+LISTING_PARAMETERS = ("region", "category", "shop", "sort", "page", "per_page")
+
+
+def refuse_empty(names: tuple[str, ...]) -> None:
+    """A parameter given with no value is a 400 (leave it out for the default).
+
+    :raises ApiError: naming the first empty one.
+    """
+    for name in names:
+        if request.args.get(name, None) == "":
+            raise ApiError(
+                400, "bad_parameter", f"{name}: give a value, or leave the parameter out."
+            )
+
+
 def _not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"No public {what} has that address.")
 
@@ -175,6 +194,7 @@ def region(slug: str):
 @bp.get("/v1/products")
 def products():
     """Public products, filtered by region, category and shop, sorted, one page at a time."""
+    refuse_empty(LISTING_PARAMETERS)
     query = services.parse_listing(request.args, ("region", "category", "shop"))
     filters = {}
     if query.region:
@@ -185,10 +205,15 @@ def products():
         filters["shop"] = services.public_shop(query.shop)
     for name, found in filters.items():
         if found is None:
-            raise services.BadParameter(name, "is not a known slug")
+            # Well-formed, but naming nothing public: like an unknown address, a 404.
+            raise ApiError(
+                404, "not_found", f"{name}: no public {name} has the slug {getattr(query, name)}."
+            )
     page = services.list_products(query, **filters)
     if page.page > page.pages:
-        raise services.BadParameter("page", f"must be at most {page.pages}")
+        raise ApiError(
+            404, "not_found", f"The list has {page.pages} pages; page {page.page} is past its end."
+        )
     return {
         "items": [_product_summary(product) for product in page.items],
         "pagination": _page_links(page, query),
@@ -255,14 +280,17 @@ OPENAPI_SCHEMAS.update(
         },
         "Image": {
             "type": "object",
-            "description": "One picture as WebP files of up to three widths (320, 800, 1600).",
+            "description": "One picture as WebP files of up to three widths (320, 800, 1600); "
+            "a picture narrower than one of them is kept at its own width instead.",
             "required": ["width", "height", "urls"],
             "properties": {
                 "width": {"type": "integer"},
                 "height": {"type": "integer"},
                 "urls": {
                     "type": "object",
-                    "propertyNames": {"enum": ["320", "800", "1600"]},
+                    "description": "Keyed by width in pixels, e.g. 320, 800, 1600 (or 64 for a "
+                    "picture 64 px wide)",
+                    "propertyNames": {"pattern": "^[1-9][0-9]*$"},
                     "additionalProperties": _URL,
                     "minProperties": 1,
                 },
@@ -491,6 +519,11 @@ def _json(schema: str, description: str) -> dict:
 _ERRORS = {
     "400": _json("Error", "A parameter is not valid (error.code is bad_parameter)."),
     "404": _json("Error", "Nothing public has that address (error.code is not_found)."),
+    "404_list": _json(
+        "Error",
+        "A filter names no public region, category or shop, or the page is past the last one "
+        "(error.code is not_found).",
+    ),
 }
 
 
@@ -508,7 +541,7 @@ def _path(name: str, schema: dict) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-_SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}
+_SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 80}
 
 OPENAPI_PATHS.update(
     {
@@ -540,7 +573,16 @@ OPENAPI_PATHS.update(
                         "Order of the list",
                         {"type": "string", "enum": list(services.SORTS), "default": "featured"},
                     ),
-                    _query("page", "Page number", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query(
+                        "page",
+                        "Page number",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": services.MAX_PAGE,
+                            "default": 1,
+                        },
+                    ),
                     _query(
                         "per_page",
                         "Products per page",
@@ -555,6 +597,7 @@ OPENAPI_PATHS.update(
                 "responses": {
                     "200": _json("ProductList", "One page of products."),
                     "400": _ERRORS["400"],
+                    "404": _ERRORS["404_list"],
                 },
             }
         },
@@ -562,7 +605,9 @@ OPENAPI_PATHS.update(
             "get": {
                 "operationId": "getProduct",
                 "summary": "One public product with variants and pictures",
-                "parameters": [_path("id", {"type": "integer", "minimum": 1})],
+                "parameters": [
+                    _path("id", {"type": "integer", "minimum": 1, "maximum": LARGEST_ID})
+                ],
                 "responses": {"200": _json("Product", "The product."), "404": _ERRORS["404"]},
             }
         },

@@ -6,6 +6,7 @@ elements around matched words are markup.
 """
 
 from flask import request
+from flask_babel import gettext as _
 
 from products import search
 from products.search_views import (
@@ -19,7 +20,7 @@ from products.search_views import (
 )
 from products.views import site_url
 from shop.api import OPENAPI_PATHS, OPENAPI_SCHEMAS, bp
-from shop.api.catalogue import ApiError, _product_summary
+from shop.api.catalogue import ApiError, _product_summary, refuse_empty
 
 
 def _facets(page) -> dict:
@@ -41,9 +42,39 @@ def _link(page, number: int) -> str:
     return site_url("api.search_products", **query_args(page.query, page=number))
 
 
+#: What the document allows for in_stock (the search page also takes true, yes and on).
+IN_STOCK = ("0", "1")
+
+
+def _refuse_undocumented(args) -> None:
+    """The search page forgives what it does not know; the API refuses what it does not document.
+
+    :raises ApiError: for an empty choice or number, an unknown choice, or an overlong query.
+    """
+    refuse_empty(("price", "in_stock", "sort", "page", "per_page"))
+    for name, allowed in (
+        ("price", search.PRICE_BANDS),
+        ("in_stock", IN_STOCK),
+        ("sort", search.SORTS),
+    ):
+        if name in args and args[name] not in allowed:
+            raise ApiError(400, "bad_parameter", f"{name} must be one of {', '.join(allowed)}.")
+    if len(args.get("q", "")) > search.MAX_QUERY_LENGTH:
+        # Counted as sent (the document's maxLength), before spaces are collapsed.
+        raise ApiError(
+            400,
+            "bad_parameter",
+            _(
+                "Your search is too long: please use at most %(limit)d characters.",
+                limit=search.MAX_QUERY_LENGTH,
+            ),
+        )
+
+
 @bp.get("/v1/search")
 def search_products():
     """Ranked public products for ?q=, with highlighted matches, facet counts and a suggestion."""
+    _refuse_undocumented(request.args)
     try:
         query = parse_search(request.args)
     except BadSearch as error:
@@ -51,7 +82,10 @@ def search_products():
     page = find(query)
     if page.unavailable:
         raise ApiError(
-            503, "search_unavailable", "Search is not available at the moment; try again soon."
+            503,
+            "search_unavailable",
+            "Search is being rebuilt; try again after the Retry-After seconds.",
+            {"Retry-After": str(search.RETRY_AFTER_SECONDS)},
         )
     return {
         "query": query.text,
@@ -93,7 +127,11 @@ _FACET_OPTION = {
     "properties": {
         "value": {"type": "string"},
         "label": {"type": "string", "description": "In the request's language"},
-        "count": {"type": "integer", "minimum": 1},
+        "count": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "0 for a chosen value nothing matches any more (kept so it can be undone)",
+        },
         "selected": {"type": "boolean"},
     },
     "additionalProperties": False,
@@ -180,6 +218,9 @@ def _parameter(name: str, description: str, schema: dict) -> dict:
     }
 
 
+#: Text parameters may hold any character but NUL, which the whole site refuses with a 400.
+_NO_NUL = "^[^\\u0000]*$"
+
 OPENAPI_PATHS["/v1/search"] = {
     "get": {
         "operationId": "searchProducts",
@@ -191,10 +232,10 @@ OPENAPI_PATHS["/v1/search"] = {
             _parameter(
                 "q",
                 "The words to look for",
-                {"type": "string", "maxLength": search.MAX_QUERY_LENGTH},
+                {"type": "string", "maxLength": search.MAX_QUERY_LENGTH, "pattern": _NO_NUL},
             ),
-            _parameter("region", "Region slug", {"type": "string"}),
-            _parameter("category", "Category slug", {"type": "string"}),
+            _parameter("region", "Region slug", {"type": "string", "pattern": _NO_NUL}),
+            _parameter("category", "Category slug", {"type": "string", "pattern": _NO_NUL}),
             _parameter(
                 "price",
                 "Price band of the cheapest variant",
@@ -202,8 +243,8 @@ OPENAPI_PATHS["/v1/search"] = {
             ),
             _parameter(
                 "in_stock",
-                "1 for products that can be bought now",
-                {"type": "string", "enum": ["1"]},
+                "1 for products that can be bought now; 0 (or leaving it out) for all",
+                {"type": "string", "enum": list(IN_STOCK)},
             ),
             _parameter(
                 "sort",
@@ -227,13 +268,19 @@ OPENAPI_PATHS["/v1/search"] = {
                 "content": {"application/json": {"schema": _ref("SearchResults")}},
             },
             "400": {
-                "description": "The query is too long or a number is out of range "
-                "(error.code is bad_parameter).",
+                "description": "The query is too long, a number is out of range, or a "
+                "parameter is empty or not one of its listed values (error.code is bad_parameter).",
                 "content": {"application/json": {"schema": _ref("Error")}},
             },
             "503": {
                 "description": "The index cannot be read, e.g. while it is rebuilt after damage "
-                "(error.code is search_unavailable).",
+                "(error.code is search_unavailable); try again after Retry-After seconds.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before asking again.",
+                        "schema": {"type": "integer"},
+                    }
+                },
                 "content": {"application/json": {"schema": _ref("Error")}},
             },
         },

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from products.models import Variant
 from shop.extensions import db
-from shop.models_base import Timestamped
+from shop.models_base import FEN, Timestamped
 
 
 class Cart(Timestamped, db.Model):
@@ -54,7 +54,7 @@ class CartLine(Timestamped, db.Model):
     )
     quantity: Mapped[int]
     #: The unit price the buyer saw when adding (or last changing) the line, to flag changes.
-    price_seen_fen: Mapped[int]
+    price_seen_fen: Mapped[int] = mapped_column(FEN)
 
     cart: Mapped["Cart"] = relationship(back_populates="lines")
     variant: Mapped["Variant"] = relationship()

@@ -324,6 +324,9 @@ def summarize(cart: Cart | None, now: datetime | None = None) -> CartSummary:
         .where(CartLine.cart_id == cart.id)
         .options(joinedload(CartLine.variant).joinedload(Variant.product).joinedload(Product.shop))
         .order_by(CartLine.id)
+        # Fresh rows, never what an earlier read in this request left (stock, a line removed by
+        # a checkout that just committed).
+        .execution_options(populate_existing=True)
     ).all()
     groups: dict[int, ShopGroup] = {}
     #: Units left under each capped discount after the lines before this one took theirs.

@@ -9,16 +9,20 @@ from shop.cart import services
 from shop.cart.current import cart_count, current_cart
 from shop.extensions import csrf, db
 from shop.orders import services as orders
+from shop.parsing import NotAWholeNumber, id_or_none, whole_number
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
 
 def _quantity(value: str | None, default: int = 1) -> int:
-    """A quantity from a form: a whole number within 0..MAX_QUANTITY, else the default."""
-    value = (value or "").strip()
-    if not value.isdigit():
-        return default
-    return min(int(value), services.MAX_QUANTITY)
+    """A quantity from a form: a whole number within 0..MAX_QUANTITY, else the default.
+
+    More than MAX_QUANTITY (however many digits) is MAX_QUANTITY: the buyer wanted a lot.
+    """
+    try:
+        return whole_number(value, most=services.MAX_QUANTITY)
+    except NotAWholeNumber as error:
+        return services.MAX_QUANTITY if error.too_large else default
 
 
 def _product_page(variant) -> str:
@@ -46,8 +50,8 @@ def form_token():
 @csrf.exempt  # checked below: without a valid token the visitor confirms on a page of our own
 def add():
     """Put a variant in the cart from a product page (or confirm it first without a token)."""
-    variant_id = request.form.get("variant_id", "")
-    variant = services.buyable_variant(int(variant_id)) if variant_id.isdigit() else None
+    variant_id = id_or_none(request.form.get("variant_id"))
+    variant = services.buyable_variant(variant_id) if variant_id is not None else None
     if variant is None:
         abort(404)
     quantity = max(1, _quantity(request.form.get("quantity")))

@@ -19,9 +19,9 @@ from shop.accounts.forms import valid_email
 from shop.checkout.shipping import PROVINCE_NAMES, PROVINCES
 
 #: A mainland mobile number: 11 digits starting 13 to 19.
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 #: Any other number in international form, e.g. +85591234567.
-INTERNATIONAL_PHONE = re.compile(r"^\+\d{6,15}$")
+INTERNATIONAL_PHONE = re.compile(r"^\+[0-9]{6,15}$")
 MAINLAND = "cn"
 ABROAD = "abroad"
 CHINA = "中国"
@@ -30,7 +30,7 @@ CHINA = "中国"
 def normalize_phone(text: str) -> str:
     """Spaces and dashes out; a +86 / 0086 prefix dropped from mainland numbers."""
     phone = re.sub(r"[\s\-()]", "", text or "")
-    match = re.match(r"^(?:\+86|0086|86)(1\d{10})$", phone)
+    match = re.match(r"^(?:\+86|0086|86)(1[0-9]{10})$", phone)
     return match.group(1) if match else phone
 
 

@@ -1,7 +1,22 @@
-"""place_order(): a cart becomes one order per shop, paid together in one payment."""
+"""place_order(): a cart becomes one order per shop, paid together in one payment.
 
+One cart state becomes orders at most once: placing locks the cart's row first and reads the
+cart again under the lock, so a double tap, a back button or a retry after a timeout finds the
+cart already emptied by the first request and lands on the payment that request made.
+
+Unpaid checkouts hold stock for the payment window, so one visitor may keep only a few open: a
+new checkout from the same cart replaces its oldest open one, and one network address may not
+keep more than a configured number open at once.
+"""
+
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
 
 from products.models import Shop
 from products.services import reserve_discount_units
@@ -41,6 +56,10 @@ class NoShipping(CheckoutError):
         self.shop = shop
 
 
+class TooManyOpenCheckouts(CheckoutError):
+    """This network address already keeps as many unpaid checkouts open as allowed."""
+
+
 class OutOfStock(CheckoutError):
     """Someone bought the last units first."""
 
@@ -72,28 +91,106 @@ class Delivery:
         return self.province if self.country == "中国" else None
 
 
+def address_key(address: str | None, secret: str) -> str | None:
+    """A keyed hash of a network address: enough to count its checkouts, useless to read back."""
+    if not address:
+        return None
+    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def lock_cart(cart: Cart) -> None:
+    """Hold the cart's row until commit; a second checkout of the same cart waits here. Flushes.
+
+    An UPDATE rather than SELECT ... FOR UPDATE because it locks on SQLite too (the first write
+    takes the database's write lock), and what is read after it is what the other request left.
+    """
+    db.session.execute(
+        update(Cart)
+        .where(Cart.id == cart.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def placed_checkout(cart: Cart, quote: str) -> Payment | None:
+    """The payment this cart state already became, when the cart was placed with this quote."""
+    if not quote or cart.id is None:
+        return None
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.cart_id == cart.id, Payment.quote == quote)
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def _open_checkouts(now: datetime, *conditions) -> list[Payment]:
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.status.in_(PaymentStatus.OPEN), Payment.expires_at > now, *conditions)
+            .order_by(Payment.id)
+        )
+    )
+
+
+def _make_room(cart: Cart, address: str | None, buyer: User | None, now: datetime) -> None:
+    """Keep this visitor's unpaid checkouts within the limits before one more is placed.
+
+    :raises TooManyOpenCheckouts: when the address keeps the most it may (other visitors'
+        checkouts from it are never cancelled: a class may share one address).
+    """
+    config = current_app.config
+    mine = _open_checkouts(now, Payment.cart_id == cart.id)
+    while mine and len(mine) >= config["OPEN_CHECKOUTS_PER_VISITOR"]:
+        # The oldest goes: a buyer who came back to change the cart wants the newest.
+        orders.cancel_checkout(mine.pop(0), buyer or "guest", code="replaced")
+    if address is None:
+        return
+    from_address = db.session.scalar(
+        select(func.count(Payment.id)).where(
+            Payment.address_key == address,
+            Payment.status.in_(PaymentStatus.OPEN),
+            Payment.expires_at > now,
+        )
+    )
+    if from_address >= config["OPEN_CHECKOUTS_PER_ADDRESS"]:
+        raise TooManyOpenCheckouts()
+
+
 def place_order(
-    cart: Cart, delivery: Delivery, buyer: User | None, quote: str, gateway: str
+    cart: Cart,
+    delivery: Delivery,
+    buyer: User | None,
+    quote: str,
+    gateway: str,
+    address: str | None = None,
 ) -> Payment:
     """Turn the cart into one pending order per shop and one payment for all. Flushes.
 
-    Prices, stock and shipping are read again here; each discounted line's units are counted
-    against its discount's cap, and each line's stock is reserved, with one conditional UPDATE
-    each. Any failure raises before the caller commits, so nothing is half-done.
+    Prices, stock and shipping are read again here, under the cart's lock; each discounted
+    line's units are counted against its discount's cap, and each line's stock is reserved, with
+    one conditional UPDATE each. Any failure raises before the caller commits, so nothing is
+    half-done. When this cart state was already placed (the same quote, the cart emptied by that
+    checkout), the payment it became is returned and nothing new is made. `address` is the
+    visitor's address_key(), None for simulated practice customers.
 
     :raises EmptyCart: when the cart holds nothing.
     :raises CartNeedsAttention: when a line is sold out, unavailable or over the stock.
     :raises PricesChanged: when `quote` (what the buyer saw) differs from what it costs now, or
         a discount ended or ran out under its cap just now.
     :raises NoShipping: when a shop does not deliver to the address.
+    :raises TooManyOpenCheckouts: when the address keeps as many unpaid checkouts as it may.
     :raises OutOfStock: when another buyer took the last units first.
     """
-    # Abandoned checkouts give their stock back before this one reserves.
-    orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH)
+    lock_cart(cart)
     # One moment for the whole checkout: the prices summed are the prices whose caps are taken.
     now = utcnow()
     summary = carts.summarize(cart, now)
     if summary.is_empty:
+        repeated = placed_checkout(cart, quote)
+        if repeated is not None:
+            return repeated
         raise EmptyCart()
     if summary.blocked:
         raise CartNeedsAttention()
@@ -102,6 +199,9 @@ def place_order(
     for group in summary.groups:
         if not ships_to(group.shop, delivery.mainland_province):
             raise NoShipping(group.shop)
+    _make_room(cart, address, buyer, now)
+    # Abandoned checkouts give their stock back before this one reserves.
+    orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH)
     # Discounts, then variants, each in id order, so two checkouts never wait on each other in a
     # circle (release_stock gives back in the same order).
     discounted = [item for item in summary.items if item.discount is not None]
@@ -120,6 +220,9 @@ def place_order(
         amount_fen=summary.total_fen,
         status=PaymentStatus.PENDING,
         expires_at=now + orders.RESERVATION_TIME,
+        cart_id=cart.id,
+        quote=quote,
+        address_key=address,
     )
     db.session.add(payment)
     placed = []

@@ -1,6 +1,15 @@
 """Checkout: the address form, placing the orders, and the page the buyer comes back to."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,7 +19,7 @@ from shop.cart import services as carts
 from shop.cart.current import current_cart
 from shop.checkout import services
 from shop.checkout.forms import CHINA, MAINLAND, CheckoutForm, normalize_phone, province_choices
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.models_base import current_language
 from shop.orders import services as orders
 from shop.orders.access import remember_orders
@@ -61,11 +70,29 @@ def _delivery(form: CheckoutForm) -> services.Delivery:
     )
 
 
+def _checkout_limit() -> str:
+    return current_app.config["CHECKOUT_LIMIT"]
+
+
+def _go_pay(payment: Payment):
+    """Send the buyer to pay, remembering the orders for a guest."""
+    numbers, token = [order.number for order in payment.orders], payment.token
+    db.session.commit()
+    remember_orders(numbers)
+    return redirect(url_for("payments.pay", token=token), code=303)
+
+
 @bp.route("", methods=["GET", "POST"])
+@limiter.limit(_checkout_limit, methods=["POST"])
 def start():
     """The checkout form next to what the cart costs; placing turns it into orders."""
     cart = current_cart()
     summary = carts.summarize(cart)
+    if summary.is_empty and request.method == "POST" and cart is not None:
+        # The same form sent again after its orders were placed (a double tap, the back button).
+        placed = services.placed_checkout(cart, request.form.get("quote", ""))
+        if placed is not None:
+            return _go_pay(placed)
     if summary.is_empty:
         flash(_("Your cart is empty."), "error")
         return redirect(url_for("cart.view"))
@@ -84,6 +111,7 @@ def start():
                 current_user if current_user.is_authenticated else None,
                 quote=form.quote.data or "",
                 gateway=configured_gateway_name(),
+                address=services.address_key(request.remote_addr, current_app.secret_key),
             )
         except services.PricesChanged:
             db.session.rollback()
@@ -101,6 +129,14 @@ def start():
             )
             field = form.province if form.destination.data == MAINLAND else form.country
             field.errors = [*field.errors, message]
+        except services.TooManyOpenCheckouts:
+            db.session.rollback()
+            flash(
+                _(
+                    "Several unpaid orders were already placed from your network address. Pay or cancel one of them (My orders), or wait 30 minutes, then try again."
+                ),
+                "error",
+            )
         except services.OutOfStock as error:
             db.session.rollback()
             flash(
@@ -118,10 +154,7 @@ def start():
             )
             return redirect(url_for("cart.view"))
         else:
-            numbers, token = [order.number for order in payment.orders], payment.token
-            db.session.commit()
-            remember_orders(numbers)
-            return redirect(url_for("payments.pay", token=token), code=303)
+            return _go_pay(payment)
         summary = carts.summarize(current_cart())
     form.quote.data = summary.quote
     return render_template("checkout/start.html", form=form, summary=summary)

@@ -5,6 +5,7 @@ import re
 from products import services as catalogue
 from products.models import Product, Region
 from shop.extensions import db
+from shop.parsing import LARGEST_ID, whole_number
 
 #: How many of a region's other products the featured page offers to pick from.
 CANDIDATES = 30
@@ -15,8 +16,14 @@ class CurationError(ValueError):
 
 
 def product_numbers(text: str) -> list[int]:
-    """Product numbers typed or pasted by an organizer: '12, 40' or '/products/12-pears'."""
-    return [int(number) for number in re.findall(r"(?<![\w-])(\d+)(?=$|[\s,;，、-])", text or "")]
+    """Product numbers typed or pasted by an organizer: '12, 40' or '/products/12-pears'.
+
+    Numbers too large to be any product's id come back too, so that they can be reported.
+    """
+    return [
+        whole_number(number, most=10**40)
+        for number in re.findall(r"(?<![\w-])([0-9]{1,40})(?=$|[\s,;，、-])", text or "")
+    ]
 
 
 def candidates(region: Region) -> list[Product]:
@@ -44,7 +51,8 @@ def arrange_featured(
     :raises CurationError: when an added number is not a public product of this region.
     """
     chosen = dict(chosen)
-    wanted = set(shown) | set(chosen) | set(added)
+    # A number past the id column names no product (and the database would refuse it).
+    wanted = {number for number in set(shown) | set(chosen) | set(added) if number <= LARGEST_ID}
     products = {
         product.id: product
         for product in db.session.scalars(

@@ -7,6 +7,7 @@ from products import services as catalogue
 from shop.accounts.auth import role_required
 from shop.curation import services
 from shop.extensions import db
+from shop.parsing import LARGEST_ID, id_or_none, whole_number_or
 
 bp = Blueprint("curation", __name__, url_prefix="/organize")
 
@@ -32,12 +33,13 @@ def arrange(slug: str):
     if region is None or region.coming_soon:
         abort(404)
     form = request.form
-    shown = {int(value) for value in form.getlist("shown") if value.isdigit()}
+    shown = {number for number in map(id_or_none, form.getlist("shown")) if number is not None}
     chosen = {}
     for value in form.getlist("featured"):
-        if value.isdigit():
-            position = form.get(f"position-{value}", "")
-            chosen[int(value)] = int(position) if position.isdigit() else None
+        number = id_or_none(value)
+        if number is not None:
+            position = whole_number_or(form.get(f"position-{value}"), -1)
+            chosen[number] = position if position >= 0 else None
     try:
         services.arrange_featured(
             region, shown, chosen, services.product_numbers(form.get("add", ""))
@@ -63,7 +65,7 @@ def arrange(slug: str):
 def find_listing():
     """Go from a product number or address to its unpublishing form."""
     numbers = services.product_numbers(request.args.get("product", ""))
-    if not numbers or catalogue.public_product(numbers[0]) is None:
+    if not numbers or numbers[0] > LARGEST_ID or catalogue.public_product(numbers[0]) is None:
         flash(_("No public product has that number."), "error")
         return redirect(url_for("curation.featured"))
     return redirect(url_for("curation.unpublish", product_id=numbers[0]))

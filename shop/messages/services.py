@@ -17,12 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from products.models import Shop
 from shop import signals
 from shop.accounts.models import User
+from shop.accounts.outbox import site_link
 from shop.extensions import db
 from shop.messages.models import Message, MessageAuthor, MessageKind, RequestState, Thread
 from shop.models_base import utcnow
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderStatus
-from shop.orders.notifications import notify_buyer, notify_seller, site_link
+from shop.orders.notifications import notify_buyer, notify_seller
 
 #: The longest message anyone may send (a WeChat-length note, not a letter).
 MAX_BODY_LENGTH = 1000

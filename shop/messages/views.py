@@ -18,6 +18,7 @@ from shop.messages.models import MessageKind, RequestState
 from shop.orders import services as order_services
 from shop.orders.access import can_view
 from shop.orders.models import OrderStatus
+from shop.parsing import whole_number_or
 
 bp = Blueprint("inbox", __name__)
 
@@ -63,8 +64,7 @@ def request_state_label(state: str) -> str:
 def index():
     """The threads of the seller's shops, latest first; optionally only those waiting for a reply."""
     waiting_only = request.args.get("show") == "waiting"
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = whole_number_or(request.args.get("page"), 1, least=1)
     rows, total = services.inbox(current_user, waiting_only, page, PER_PAGE)
     return render_template(
         "messages/inbox.html",

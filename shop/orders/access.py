@@ -28,5 +28,6 @@ def can_view(order: Order) -> bool:
 
 def phone_matches(order: Order, last4: str) -> bool:
     """True when `last4` are the last four digits of the order's phone (compared in constant time)."""
-    digits = "".join(ch for ch in (last4 or "") if ch.isdigit())
+    # ASCII digits only: compare_digest refuses other text, and the phone keeps ASCII digits.
+    digits = "".join(ch for ch in (last4 or "") if ch in "0123456789")
     return len(digits) == 4 and hmac.compare_digest(digits, order.phone_last4)

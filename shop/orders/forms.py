@@ -16,7 +16,7 @@ class LookupForm(FlaskForm):
     )
     last4 = StringField(
         _l("Last 4 digits of the phone number given at checkout"),
-        validators=[DataRequired(), Regexp(r"^\s*\d{4}\s*$", message=_l("Enter four digits."))],
+        validators=[DataRequired(), Regexp(r"^\s*[0-9]{4}\s*$", message=_l("Enter four digits."))],
         render_kw={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"},
     )
 

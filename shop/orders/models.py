@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from products.models import Shop
 from shop.accounts.models import User
 from shop.extensions import db
-from shop.models_base import Bilingual, Timestamped, utcnow
+from shop.models_base import FEN, Bilingual, Timestamped, utcnow
 
 
 class OrderStatus:
@@ -96,10 +96,10 @@ class Order(Timestamped, db.Model):
     #: The buyer's note for the seller.
     note: Mapped[str] = mapped_column(Text, default="")
 
-    items_fen: Mapped[int]
-    shipping_fen: Mapped[int] = mapped_column(default=0)
-    total_fen: Mapped[int]
-    refunded_fen: Mapped[int] = mapped_column(default=0)
+    items_fen: Mapped[int] = mapped_column(FEN)
+    shipping_fen: Mapped[int] = mapped_column(FEN, default=0)
+    total_fen: Mapped[int] = mapped_column(FEN)
+    refunded_fen: Mapped[int] = mapped_column(FEN, default=0)
 
     carrier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(60), default="")
@@ -133,7 +133,7 @@ class Order(Timestamped, db.Model):
     @property
     def phone_last4(self) -> str:
         """The last four digits of the phone, which a guest types to see the order."""
-        return "".join(ch for ch in self.phone if ch.isdigit())[-4:]
+        return "".join(ch for ch in self.phone if ch in "0123456789")[-4:]
 
     def can_move_to(self, status: str) -> bool:
         """True when ALLOWED_TRANSITIONS lets this order move to `status` now."""
@@ -225,7 +225,7 @@ class OrderLine(Bilingual, db.Model):
     spec_zh: Mapped[str] = mapped_column(String(80))
     spec_en: Mapped[str] = mapped_column(String(80), default="")
     sku: Mapped[str] = mapped_column(String(64), default="")
-    unit_price_fen: Mapped[int]
+    unit_price_fen: Mapped[int] = mapped_column(FEN)
     quantity: Mapped[int]
     #: The limited-time discount this line was bought under (its units count against its cap).
     discount_id: Mapped[int | None] = mapped_column(

@@ -5,24 +5,13 @@ mails them when MAIL_URL is set. They are written in the same transaction as the
 announce, so a notice exists exactly when its change was committed.
 """
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from shop.accounts.models import User
-from shop.accounts.outbox import queue_message
+from shop.accounts.outbox import queue_message, site_link
 from shop.extensions import db
 from shop.money import format_fen
-
-
-def site_link(endpoint: str, **values) -> str:
-    """An absolute link for a message: SITE_URL when configured, else this request's host."""
-    base = current_app.config.get("SITE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    return url_for(endpoint, **values)
 
 
 def _seller(order) -> User | None:

@@ -16,6 +16,7 @@ from shop.orders import services
 from shop.orders.forms import ReasonForm, ShipForm
 from shop.orders.models import InvalidTransition, OrderStatus
 from shop.orders.views import localtime, order_status_label
+from shop.parsing import whole_number_or
 from shop.payments.gateway import GatewayError
 from shop.sellers.services import register_order_check
 
@@ -48,8 +49,7 @@ def _status_filter() -> str | None:
 def index():
     """The seller's orders, newest first, optionally only those in one state."""
     status = _status_filter()
-    page_arg = request.args.get("page", "1")
-    page = int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = whole_number_or(request.args.get("page"), 1, least=1)
     orders, total = services.seller_orders(current_user, status, page, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     return render_template(

@@ -75,7 +75,7 @@ def reserve_stock(variant_id: int, quantity: int) -> None:
         update(Variant)
         .where(Variant.id == variant_id, Variant.stock >= quantity)
         .values(stock=Variant.stock - quantity)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, stock_move=True)
     )
     if result.rowcount != 1:
         raise OutOfStock(variant_id)
@@ -96,7 +96,7 @@ def release_stock(order: Order) -> None:
                 update(Variant)
                 .where(Variant.id == line.variant_id)
                 .values(stock=Variant.stock + line.quantity)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False, stock_move=True)
             )
 
 
@@ -185,10 +185,13 @@ def cancel_order(order: Order, actor: User, reason: str) -> None:
     _close_payment_if_all_cancelled(order.payment)
 
 
-def cancel_checkout(payment: Payment, actor: User | str) -> int:
-    """The buyer gives up paying: cancel every unpaid order of the checkout. Returns how many."""
+def cancel_checkout(payment: Payment, actor: User | str, code: str = "buyer_cancelled") -> int:
+    """The buyer gives up paying: cancel every unpaid order of the checkout. Returns how many.
+
+    `code` is "replaced" when the buyer's newer checkout of the same cart took its place.
+    """
     payment = lock_payment(payment.id)
-    cancelled = sum(cancel_unpaid(order, actor, code="buyer_cancelled") for order in payment.orders)
+    cancelled = sum(cancel_unpaid(order, actor, code=code) for order in payment.orders)
     if payment.status in PaymentStatus.OPEN:
         payment.status = PaymentStatus.CANCELLED
     db.session.flush()

@@ -19,6 +19,8 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 #: Wrong number-and-digits guesses allowed per address: four digits must not be brute-forced.
 LOOKUP_LIMIT = "10 per 15 minutes"
+#: One budget for both forms that ask for the digits (/orders/find and an order's own page).
+lookup_limit = limiter.shared_limit(LOOKUP_LIMIT, scope="order-lookup", methods=["POST"])
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
@@ -44,7 +46,7 @@ def _lookup(form: LookupForm, number: str | None = None):
 
 
 @bp.route("/find", methods=["GET", "POST"])
-@limiter.limit(LOOKUP_LIMIT, methods=["POST"], scope="order-lookup")
+@lookup_limit
 def find():
     """Find an order with its number and the phone's last four digits (no account needed)."""
     form = LookupForm()
@@ -56,7 +58,7 @@ def find():
 
 
 @bp.route("/<number>", methods=["GET", "POST"])
-@limiter.limit(LOOKUP_LIMIT, methods=["POST"], scope="order-lookup")
+@lookup_limit
 def detail(number: str):
     """One order with its history, for its buyer; others are asked for the phone digits."""
     order = services.order_by_number(number)
@@ -139,6 +141,9 @@ def order_reason_label(code: str) -> str:
         "payment_failed": _("The payment failed; the stock was released."),
         "expired": _("Not paid within 30 minutes; the stock was released."),
         "buyer_cancelled": _("The buyer cancelled before paying; the stock was released."),
+        "replaced": _(
+            "The buyer placed a newer order from the same cart before paying; the stock was released."
+        ),
         "refunded_at_gateway": _("Refunded at the payment service."),
         "address_changed": _("The delivery address was changed (before → after)."),
         "late_payment_refunded": _(

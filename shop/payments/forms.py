@@ -21,7 +21,7 @@ class NeverEchoedInput(TextInput):
 
 def card_expiry(form, field) -> None:
     """MM/YY in the future, as on a card."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2})\s*", field.data or "")
+    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2})\s*", field.data or "")
     if not match or not 1 <= int(match.group(1)) <= 12:
         raise ValidationError(_l("Enter the expiry date as MM/YY, like 12/34."))
     month, year = int(match.group(1)), 2000 + int(match.group(2))

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Index, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
-from shop.models_base import Timestamped, as_utc, utcnow
+from shop.models_base import FEN, Timestamped, as_utc, utcnow
 
 
 class PaymentStatus:
@@ -49,13 +49,22 @@ class Payment(Timestamped, db.Model):
     checkout_url: Mapped[str | None] = mapped_column(Text)
     #: The gateway's id of the captured payment, used to refund (Stripe PaymentIntent id).
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
-    amount_fen: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(FEN)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.PENDING)
-    refunded_fen: Mapped[int] = mapped_column(default=0)
+    refunded_fen: Mapped[int] = mapped_column(FEN, default=0)
     #: After this the gateway no longer takes the payment and the orders' stock is released.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The cart this checkout was placed from, and what it showed (the checkout's quote): the
+    #: same cart state submitted again lands on this payment instead of making a second one.
+    cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cart.id", ondelete="SET NULL"), index=True
+    )
+    quote: Mapped[str | None] = mapped_column(String(32))
+    #: A keyed hash of the buyer's network address (never the address itself), to bound how
+    #: many unpaid checkouts, holding stock, one address may keep open.
+    address_key: Mapped[str | None] = mapped_column(String(32), index=True)
 
     orders: Mapped[list["Order"]] = relationship(  # noqa: F821
         back_populates="payment", order_by="Order.id"

@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from products.models import Category, Product, Shop, Variant
 from shop.extensions import db
-from shop.money import InvalidMoney, fen_to_decimal_text, parse_money
+from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_money
+from shop.parsing import NotAWholeNumber, id_or_none, whole_number
 from shop.sellers import services
 from shop.sellers.forms import MOST_UNITS, SKU_PATTERN
 
@@ -127,35 +128,46 @@ def export_csv(shop: Shop) -> bytes:
 def decode_csv(data: bytes) -> str:
     """Text of an uploaded file: UTF-8 (with or without BOM), else GB18030.
 
-    :raises UnreadableFile: when it is neither.
+    :raises UnreadableFile: when it is neither, or holds NUL bytes (no column can keep them;
+        a spreadsheet's "Unicode text", UTF-16, is full of them).
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise UnreadableFile(
-            _("This file is not text we can read. Save it from your spreadsheet as CSV (UTF-8).")
-        ) from None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+        break
+    raise UnreadableFile(
+        _("This file is not text we can read. Save it from your spreadsheet as CSV (UTF-8).")
+    )
 
 
-def _price_fen(text: str) -> int | None:
+def _price(text: str) -> tuple[int | None, str | None]:
+    """A price cell as fen, or None and what is wrong with it."""
     try:
-        return parse_money(text)
+        fen = parse_money(text)
+    except MoneyTooLarge:
+        return None, _(
+            "The price %(price)s is too large: a price is at most 99,999,999.99 yuan.", price=text
+        )
     except InvalidMoney:
-        return None
+        fen = None
+    if fen is None or fen <= 0:
+        return None, _(
+            "The price %(price)s is not an amount in yuan above 0, like 39.9.", price=text or "—"
+        )
+    return fen, None
 
 
 def _whole_number(text: str) -> int | None:
-    text = text.strip()
-    if not text.isdigit():
+    try:
+        return whole_number(text, most=MOST_UNITS)
+    except NotAWholeNumber:
         return None
-    number = int(text)
-    return number if number <= MOST_UNITS else None
 
 
 class _Checker:
@@ -225,15 +237,9 @@ class _Checker:
             )
         else:
             self.seen_skus[sku] = line
-        price_fen = _price_fen(row.get("price", ""))
-        if price_fen is None or price_fen <= 0:
-            self.problem(
-                line,
-                _(
-                    "The price %(price)s is not an amount in yuan above 0, like 39.9.",
-                    price=row.get("price", "") or "—",
-                ),
-            )
+        price_fen, price_problem = _price(row.get("price", ""))
+        if price_problem:
+            self.problem(line, price_problem)
         stock = _whole_number(row.get("stock", ""))
         if stock is None:
             self.problem(line, _("The stock must be a whole number, 0 or more."))
@@ -302,7 +308,7 @@ class _Checker:
 
     def _plan_new_variant(self, line, row, fields, product_fields) -> None:
         product_id = row["product_id"]
-        product = self.own_products.get(int(product_id)) if product_id.isdigit() else None
+        product = self.own_products.get(id_or_none(product_id))
         if product is None:
             self.problem(line, _("Your shop has no listing %(listing)s.", listing=product_id))
             return

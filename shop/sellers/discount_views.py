@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
@@ -25,8 +24,9 @@ from products.services import current_discount
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders.views import BEIJING
+from shop.parsing import id_or_none, row_id
 from shop.sellers import discounts as services
-from shop.sellers.forms import MOST_UNITS, YuanField
+from shop.sellers.forms import MOST_UNITS, WholeNumberField, YuanField
 from shop.sellers.services import NotYours
 from shop.sellers.views import shop_required
 
@@ -54,7 +54,7 @@ class DiscountForm(FlaskForm):
         default=DiscountKind.PERCENT,
         validators=[InputRequired(message=_l("Choose a percentage off or a fixed price."))],
     )
-    percent_off = IntegerField(
+    percent_off = WholeNumberField(
         _l("Percentage off"),
         validators=[Optional(), NumberRange(1, 99, message=_l("Enter a percentage from 1 to 99."))],
         render_kw={"inputmode": "numeric", "min": 1, "max": 99},
@@ -70,7 +70,7 @@ class DiscountForm(FlaskForm):
         format=LOCAL_FORMATS,
         validators=[InputRequired(message=_l("Enter when the discount ends."))],
     )
-    quantity_cap = IntegerField(
+    quantity_cap = WholeNumberField(
         _l("Units at this price (leave empty for no limit)"),
         validators=[
             Optional(),
@@ -79,7 +79,7 @@ class DiscountForm(FlaskForm):
         render_kw={"inputmode": "numeric", "min": 1},
     )
     # Rendered by the template as checkboxes grouped by product; ownership is checked by the view.
-    variants = SelectMultipleField(_l("Variants"), coerce=int, validate_choice=False)
+    variants = SelectMultipleField(_l("Variants"), coerce=row_id, validate_choice=False)
 
     def validate_percent_off(self, field):
         if self.kind.data == DiscountKind.PERCENT and field.data is None:
@@ -145,8 +145,8 @@ def new():
         _prefill(form)
     else:
         own_ids = {variant.id for product in products for variant in product.variants}
-        submitted = request.form.getlist("variants")
-        if any(value.isdigit() and int(value) not in own_ids for value in submitted):
+        submitted = {id_or_none(value) for value in request.form.getlist("variants")}
+        if submitted - own_ids - {None}:
             abort(404)  # another shop's variant: as if it did not exist
         status = 422
         if form.validate():

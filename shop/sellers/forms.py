@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from shop.money import InvalidMoney, fen_to_decimal_text, parse_money
+from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_money
+from shop.parsing import NotAWholeNumber, whole_number
 
 #: What the file pickers offer; the pipeline checks the bytes themselves, never this.
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
@@ -48,6 +49,10 @@ class YuanField(StringField):
             return
         try:
             fen = parse_money(text)
+        except MoneyTooLarge:
+            raise ValidationError(
+                _l("This amount is too large: enter at most 99,999,999.99 yuan.")
+            ) from None
         except InvalidMoney:
             raise ValidationError(
                 _l("Enter an amount in yuan with at most two decimals, like 39.9.")
@@ -84,9 +89,26 @@ def optional_sku(form, field) -> None:
         )
 
 
-def whole_number(label):
+class WholeNumberField(IntegerField):
+    """IntegerField that reads ASCII digits only (int() also takes "١٢" and "1_000")."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = whole_number(valuelist[0])
+        except NotAWholeNumber as error:
+            self.data = None
+            raise ValueError(
+                _l("That number is too large.")
+                if error.too_large
+                else _l("Enter a whole number with the digits 0 to 9.")
+            ) from None
+
+
+def whole_number_field(label):
     """A required whole number from 0 up to MOST_UNITS."""
-    return IntegerField(
+    return WholeNumberField(
         label,
         default=0,
         validators=[
@@ -141,8 +163,8 @@ class VariantForm(FlaskForm):
     spec_zh = StringField(_l("Spec in Chinese (e.g. 5 jin box)"), validators=[Length(max=80)])
     spec_en = StringField(_l("Spec in English"), validators=[Length(max=80)])
     price = YuanField(_l("Price (yuan)"), minimum_fen=1)
-    stock = whole_number(_l("Stock"))
-    weight_g = whole_number(_l("Weight (grams)"))
+    stock = whole_number_field(_l("Stock"))
+    weight_g = whole_number_field(_l("Weight (grams)"))
     sku = StringField(_l("SKU (your own code, optional)"), validators=[Optional(), optional_sku])
 
     def validate_spec_zh(self, field):

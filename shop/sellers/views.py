@@ -30,7 +30,8 @@ from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.models_base import current_language
-from shop.money import InvalidMoney, fen_to_decimal_text, parse_money
+from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_money
+from shop.parsing import NotAWholeNumber, id_or_none, whole_number
 from shop.sellers import csv_io, services
 from shop.sellers.forms import (
     MOST_UNITS,
@@ -268,20 +269,24 @@ def _read_bulk_changes() -> tuple[dict[int, tuple[int, int]], dict[str, str]]:
     for name, value in request.form.items():
         if not name.startswith("price-"):
             continue
-        variant_id = name.removeprefix("price-")
-        if not variant_id.isdigit():
+        variant_id = id_or_none(name.removeprefix("price-"))
+        if variant_id is None:
             abort(404)
-        stock_text = request.form.get(f"stock-{variant_id}", "").strip()
         try:
             price_fen = parse_money(value)
+        except MoneyTooLarge:
+            price_fen = None
+            errors[name] = _("This amount is too large: enter at most 99,999,999.99 yuan.")
         except InvalidMoney:
             price_fen = 0
-        if price_fen <= 0:
+        if price_fen is not None and price_fen <= 0:
             errors[name] = _("Enter a price in yuan above 0, like 39.9.")
-        if not stock_text.isdigit() or int(stock_text) > MOST_UNITS:
+        try:
+            stock = whole_number(request.form.get(f"stock-{variant_id}"), most=MOST_UNITS)
+        except NotAWholeNumber:
             errors[f"stock-{variant_id}"] = _("Enter a whole number (0 or more).")
         if not errors:
-            changes[int(variant_id)] = (price_fen, int(stock_text))
+            changes[variant_id] = (price_fen, stock)
     return changes, errors
 
 
