@@ -57,7 +57,8 @@ def test_schemathesis_with_every_check_finds_nothing(seeded, tmp_path):
             timeout=240,
         )
     summary = re.findall(r"^=+ (.*) =+$", run.stdout, re.MULTILINE)
-    print("schemathesis:", summary[-1] if summary else run.stdout[-300:])
+    cases = re.findall(r"^\s*(\d+ generated.*)$", run.stdout, re.MULTILINE)
+    print("schemathesis:", *cases, summary[-1] if summary else run.stdout[-300:])
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout or " passed" in summary[-1]
 

@@ -2,6 +2,7 @@
 with a page that says why (or quietly ignored where that is the page's habit), never a 500."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -54,11 +55,9 @@ def seller(app, make_user, make_shop, make_product):
     ],
 )
 def test_an_id_past_the_id_column_is_a_404_page(app, url):
-    response = app.test_client().get(url)
+    response = app.test_client().get(url, query_string={"lang": "en"})
     assert response.status_code == 404
-    assert "We could not find that page" in response.get_data(as_text=True) or (
-        "找不到" in response.get_data(as_text=True)
-    )
+    assert "We could not find that page" in response.get_data(as_text=True)
 
 
 def test_an_api_id_past_the_id_column_is_a_404_json_error(app):
@@ -126,8 +125,6 @@ def test_an_odd_quantity_on_the_cart_page_says_enter_a_whole_number(app, client,
     product = make_product(stock=50)
     add_to_cart(client, variant_id(app, product), 2)
     page = client.get("/cart?lang=en").get_data(as_text=True)
-    import re
-
     line = re.search(r'action="/cart/lines/(\d+)"', page).group(1)
     response = client.post(
         f"/cart/lines/{line}?lang=en",
@@ -136,9 +133,8 @@ def test_an_odd_quantity_on_the_cart_page_says_enter_a_whole_number(app, client,
     )
     assert response.status_code == 200
     assert "Enter the quantity as a whole number." in response.get_data(as_text=True)
-    assert client.post(
-        f"/cart/lines/{HUGE}", data={"csrf_token": csrf_token(page)}
-    ).status_code in (404,)
+    removed = client.post(f"/cart/lines/{HUGE}", data={"csrf_token": csrf_token(page)})
+    assert removed.status_code == 404
 
 
 def test_a_cart_of_99_at_300000_yuan_is_checked_out_with_its_exact_total(app, client, make_product):
