@@ -6,7 +6,7 @@ Each run happens in a fresh child process pinned to one CPU core. Peak memory is
 high-water mark of resident memory (VmHWM in /proc/self/status, the whole process: interpreter,
 Pillow and the images), reset just before processing; tracemalloc cannot see Pillow's pixel
 buffers, and ru_maxrss carries the parent's peak across exec().
-Target (issue 5): under 0.6 s on one core and under 200 MB peak memory.
+Target: under 0.6 s on one core and under 200 MB peak memory.
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Search benchmark (issue 4): Whoosh index of a synthetic bilingual catalogue, SQLite FTS5 beside it.
+"""Search benchmark: Whoosh index of a synthetic bilingual catalogue, SQLite FTS5 beside it.
 
     .venv/bin/python bench/search.py [--products 100000] [--folder /tmp/vm-search-bench] [--reuse]
 

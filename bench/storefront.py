@@ -11,7 +11,7 @@ visitor with a session cookie (their own shell rendered around the cached shared
 Markdown table for docs/benchmarks.md (req/s, p99, and page/static ratio) and the home page's
 compressed weight (HTML + CSS + JS).
 
-Target (issue 3): each page at least 40% of its static file's req/s, p99 under 100 ms.
+Target: each page at least 40% of its static file's req/s, p99 under 100 ms.
 Needs wrk (Debian package `wrk`).
 """
 
