@@ -529,7 +529,7 @@ def masked_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-# --- Listing quality (issue 5) ------------------------------------------------------------
+# --- Listing quality ------------------------------------------------------------
 
 #: What a good listing has; the seller workspace shows the score and a tip for each miss.
 QUALITY_MIN_PHOTOS = 3

@@ -453,7 +453,7 @@ def archive_listing(product: Product) -> None:
 
 
 #: Checks answering "was any of these variant ids ever ordered?". Orders do not exist yet;
-#: the orders feature (issue 6) registers its check with register_order_check(), so this module
+#: the orders feature registers its check with register_order_check(), so this module
 #: never imports orders and deletion stays safe the day order lines appear.
 _order_checks: list[Callable[[list[int]], bool]] = []
 

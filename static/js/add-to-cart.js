@@ -1,4 +1,4 @@
-// Add to cart (issue 6). Product pages are cached for every visitor, so the form arrives without
+// Add to cart. Product pages are cached for every visitor, so the form arrives without
 // a CSRF token: fetch this visitor's token just before sending. Without JavaScript the cart asks
 // the visitor to confirm instead. With script, the page's size picker also chooses the size to add.
 (function () {

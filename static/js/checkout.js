@@ -1,4 +1,4 @@
-// Checkout (issue 6): show only the address fields for where the parcel goes. Without JavaScript
+// Checkout: show only the address fields for where the parcel goes. Without JavaScript
 // every field shows and the server ignores the ones that do not apply.
 (function () {
   "use strict";

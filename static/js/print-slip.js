@@ -1,4 +1,4 @@
-// Packing slip (issue 6): the Print button opens the browser's print dialog.
+// Packing slip: the Print button opens the browser's print dialog.
 (function () {
   "use strict";
   document.querySelectorAll("[data-print]").forEach(function (button) {
