@@ -335,7 +335,7 @@ def test_photo_files_stay_while_a_copy_still_uses_them(app, seller):
 
 
 def test_an_ordered_listing_cannot_be_deleted_only_archived(app, seller):
-    """Issue 6 registers the real 'was it ordered' check through this hook."""
+    """The orders feature registers the real 'was it ordered' check through this hook."""
     product_id = create(seller)
     ordered_variant_ids = {variant.id for variant in load(app, product_id).variants}
 
