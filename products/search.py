@@ -629,10 +629,25 @@ def _forget_searchers() -> None:
 def _opened() -> Iterator["_Opened"]:
     """The searcher of the current generation (reopened when writers have committed since)
     with its facet and sort columns."""
-    folder = _live_folder()
     cached = getattr(_searchers, "by_folder", None)
     if cached is None:
         cached = _searchers.by_folder = {}
+    for attempt in range(OPEN_ATTEMPTS):
+        folder = _live_folder()
+        try:
+            opened = _current_searcher(cached, folder)
+            break
+        except SearchUnavailable:
+            cached.pop(folder, None)
+            # Two quick rebuilds can swap in a newer generation and remove this one between
+            # resolving the link and opening the folder: open the newer one instead.
+            if attempt + 1 == OPEN_ATTEMPTS or os.path.realpath(_live_path()) == folder:
+                raise
+    yield opened
+
+
+def _current_searcher(cached: dict, folder: str) -> "_Opened":
+    """This thread's searcher on `folder`, opened again when writers have committed since."""
     opened = cached.get(folder)
     try:
         if opened is not None and not opened.searcher.up_to_date():
@@ -649,10 +664,9 @@ def _opened() -> Iterator["_Opened"]:
     except SearchUnavailable:
         raise
     except Exception as error:  # noqa: BLE001 - e.g. segment files vanished under a swap
-        cached.pop(folder, None)
         raise SearchUnavailable(str(error)) from error
     cached[folder] = opened
-    yield opened
+    return opened
 
 
 #: Index fields whose values make the facets (facet name -> field), and fields results sort by.
