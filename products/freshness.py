@@ -38,20 +38,15 @@ class Snapshot:
 
     def holds(self, connection) -> bool:
         """True when the database still has these numbers (at most two indexed reads)."""
-        if self.stock:
-            wanted = dict(self.stock)
-            rows = connection.execute(
-                select(Variant.id, Variant.stock).where(Variant.id.in_(wanted))
-            ).all()
-            if dict(rows) != wanted:
-                return False
-        if self.sold:
-            wanted = dict(self.sold)
-            rows = connection.execute(
-                select(Discount.id, Discount.quantity_sold).where(Discount.id.in_(wanted))
-            ).all()
-            if dict(rows) != wanted:
-                return False
+        for pairs, key, value in (
+            (self.stock, Variant.id, Variant.stock),
+            (self.sold, Discount.id, Discount.quantity_sold),
+        ):
+            if pairs:
+                wanted = dict(pairs)
+                rows = connection.execute(select(key, value).where(key.in_(wanted))).all()
+                if dict(rows) != wanted:
+                    return False
         return True
 
 

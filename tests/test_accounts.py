@@ -453,14 +453,19 @@ def test_the_reset_link_never_comes_from_the_host_header(app, make_user):
     assert reset_link(message).startswith("/reset/")
 
 
-def test_with_site_url_the_reset_link_is_on_the_public_address(tmp_path, postgres_schema):
-    app = build_app(tmp_path / "public", SITE_URL="https://market.example.org")
+def add_lin(app):
+    """An empty database with one English-speaking account, lin@example.test."""
     with app.app_context():
         reset_database()
         user = User(email="lin@example.test", display_name="Lin", language="en")
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
+
+
+def test_with_site_url_the_reset_link_is_on_the_public_address(tmp_path, postgres_schema):
+    app = build_app(tmp_path / "public", SITE_URL="https://market.example.org")
+    add_lin(app)
     forger = app.test_client()
     page = forger.get("/reset", base_url="http://evil.example")
     forger.post(
@@ -541,12 +546,7 @@ def test_with_mail_url_the_reset_link_is_mailed_too(tmp_path, smtp_server, postg
         tmp_path / "mailing",
         MAIL_URL=f"smtp://127.0.0.1:{smtp_server.server_address[1]}?from=market@example.test",
     )
-    with app.app_context():
-        reset_database()
-        user = User(email="lin@example.test", display_name="Lin", language="en")
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
+    add_lin(app)
     client = app.test_client()
     request_reset(client, "lin@example.test")
     (mail,) = smtp_server.messages

@@ -19,10 +19,11 @@ PASSWORD = "correct horse battery"
 WRONG_PASSWORD = "not the password, sorry"
 
 
-def attempt_login(client, email, password=WRONG_PASSWORD, address="10.0.0.1"):
+def attempt_login(client, email, password=WRONG_PASSWORD, address="10.0.0.1", headers=None):
     """One log-in POST from an address, with a valid CSRF token."""
     environ = {"REMOTE_ADDR": address}
-    page = client.get("/login", environ_base=environ)
+    headers = {"Accept-Language": "en", **(headers or {})}
+    page = client.get("/login", environ_base=environ, headers=headers)
     return client.post(
         "/login",
         data={
@@ -31,7 +32,7 @@ def attempt_login(client, email, password=WRONG_PASSWORD, address="10.0.0.1"):
             "csrf_token": csrf_token(page.get_data(as_text=True)),
         },
         environ_base=environ,
-        headers={"Accept-Language": "en"},
+        headers=headers,
     )
 
 
@@ -259,18 +260,8 @@ def test_the_sixth_failure_from_one_address_answers_429_whatever_the_account(cli
 
 def login_through_proxy(client, email, password=WRONG_PASSWORD, visitor="203.0.113.5"):
     """A log-in as it reaches the app behind nginx: from 127.0.0.1, the visitor in a header."""
-    environ = {"REMOTE_ADDR": "127.0.0.1"}
-    headers = {"X-Forwarded-For": visitor, "Accept-Language": "en"}
-    page = client.get("/login", environ_base=environ, headers=headers)
-    return client.post(
-        "/login",
-        data={
-            "email": email,
-            "password": password,
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-        environ_base=environ,
-        headers=headers,
+    return attempt_login(
+        client, email, password, address="127.0.0.1", headers={"X-Forwarded-For": visitor}
     )
 
 
