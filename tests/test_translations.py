@@ -28,3 +28,18 @@ def test_chinese_keeps_the_placeholders_of_the_english():
         for text in strings:
             for placeholder in ("%(" + part.split(")")[0] + ")" for part in ids[0].split("%(")[1:]):
                 assert placeholder in text, f"{message.id!r} lost {placeholder} in Chinese"
+
+
+def test_the_chinese_voice_is_always_polite():
+    for message in _i18n().load():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            assert "你" not in (text or ""), f"{message.id!r} says 你 where the site says 您"
+
+
+def test_a_place_reads_province_first_in_chinese_and_name_first_in_english(seeded):
+    client = seeded.test_client()
+    chinese = client.get("/products/4-x?lang=zh", follow_redirects=True).get_data(as_text=True)
+    assert '安徽省<a href="/regions/dangshan">砀山县</a>' in chinese
+    english = client.get("/products/4-x?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert '<a href="/regions/dangshan">Dangshan County</a>, Anhui' in english
