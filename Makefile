@@ -7,7 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations browser lint bench-deps clean
+.PHONY: run test install install-dev translations browser fonts lint bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); bash scripts/ensure-venv.sh && $(PYTHON) -m venv $(VENV); }
@@ -30,7 +30,7 @@ install-dev: $(VENV)/.installed-dev
 translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d shop/translations -f
 
-run: translations
+run: translations fonts
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
 	$(FLASK) ensure-index
@@ -40,11 +40,15 @@ run: translations
 browser:
 	@bash scripts/ensure-browser.sh
 
+# The colour emoji font of the share posters; a warning, not a failure, when it cannot be had.
+fonts:
+	@bash scripts/ensure-fonts.sh
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install-dev translations browser lint
+test: install-dev translations browser fonts lint
 	$(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== The same suite on $$TEST_DATABASE_URL =="; \

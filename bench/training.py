@@ -429,7 +429,7 @@ def measure_pages(app, counter, ids: dict, runs: int, poster_runs: int) -> tuple
         product_id = db.session.scalar(
             select(Product.id).where(Product.shop_id == shop_id).order_by(Product.id)
         )
-    poster = views(counter, trainee, f"/train/share/posters/{product_id}.png", poster_runs)
+    poster = views(counter, trainee, f"/sell/share/products/{product_id}/poster.png", poster_runs)
     picture = Image.open(io.BytesIO(poster["body"]))
     font_ms = first_font_load_ms()
     lines.append(

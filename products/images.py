@@ -15,6 +15,8 @@ dominates the cost.
 import functools
 import hashlib
 import io
+import logging
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ ORIENTATION_TAG = 0x0112
 SIDEWAYS_ORIENTATIONS = (5, 6, 7, 8)
 
 _SRGB = ImageCms.createProfile("sRGB")
+
+log = logging.getLogger(__name__)
 
 
 class ImageRejected(ValueError):
@@ -220,6 +224,20 @@ POSTER_COLOURS = {
 #: The simplified Chinese face of the Noto Sans CJK collection (noto-cjk-sans-otc on PyPI,
 #: SIL OFL), so Chinese renders on every machine `make run` sets up, with no system font.
 CJK_FACE = "Noto Sans CJK SC"
+#: Noto Color Emoji (SIL OFL; Debian's fonts-noto-color-emoji, which `make run` and `make test`
+#: install through scripts/ensure-fonts.sh). VM_EMOJI_FONT names another file.
+EMOJI_FONT_FILES = (
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/google-noto-emoji/NotoColorEmoji.ttf",
+)
+#: A bitmap font: its glyphs exist at this one size only and are scaled to the text's size.
+EMOJI_BITMAP_SIZE = 109
+#: Characters that belong to the emoji before them: zero-width joiner, variation selectors,
+#: the combining keycap, skin tones and the tag characters of subdivision flags.
+_EMOJI_JOINERS = re.compile("[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+#: Characters shown as emoji by default (pictographs, symbols, flags' regional indicators).
+_EMOJI_PRESENTATION = re.compile("[\U0001f000-\U0001faff]")
 #: Latin words and numbers stay whole when a title wraps; CJK text may break between characters.
 _WRAP_TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.,:%/&+\-]*|\s+|.", re.DOTALL)
 
@@ -240,6 +258,17 @@ def qr_svg(address: str) -> str:
 
     image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     return image.to_string(encoding="unicode")
+
+
+def qr_png(address: str, module: int = 12) -> bytes:
+    """An address as a QR code in PNG (what phones and WeChat save), `module` pixels a module."""
+    matrix = _qr_code(address).get_matrix()  # includes the four-module quiet zone
+    side = module * len(matrix)
+    canvas = Image.new("1", (side, side), 1)
+    _draw_qr(canvas, address, (0, 0, side), matrix=matrix, dark=0, light=1)
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
 
 
 @functools.cache
@@ -265,16 +294,109 @@ def poster_font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index)
 
 
+@functools.cache
+def emoji_font() -> ImageFont.FreeTypeFont | None:
+    """Noto Color Emoji at its bitmap size, or None (logged once) when it cannot be loaded."""
+    chosen = os.environ.get("VM_EMOJI_FONT")
+    candidates = [chosen] if chosen else list(EMOJI_FONT_FILES)
+    path = next((candidate for candidate in candidates if os.path.isfile(candidate)), None)
+    if path is None:
+        log.warning(
+            "Share posters draw emoji without colour: no colour emoji font at %s. "
+            "Install Debian's fonts-noto-color-emoji (scripts/ensure-fonts.sh does).",
+            ", ".join(candidates),
+        )
+        return None
+    try:
+        return ImageFont.truetype(path, EMOJI_BITMAP_SIZE)
+    except OSError as error:
+        log.warning("Share posters draw emoji without colour: cannot load %s (%s).", path, error)
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _font_has(font: ImageFont.FreeTypeFont, character: str) -> bool:
+    """Whether the font has its own glyph for a character (not the missing-glyph box)."""
+    if font is emoji_font():
+        # The colour font's missing glyph is empty; every real one has pixels.
+        left, top, right, bottom = font.getbbox(character)
+        return bottom > top
+    missing = font.getmask("\U000f0000")  # a private-use character no font draws
+    mask = font.getmask(character)
+    return mask.size != missing.size or bytes(mask) != bytes(missing)
+
+
+def _runs(text: str, font: ImageFont.FreeTypeFont) -> list[tuple[str, bool]]:
+    """The text cut into (run, is_emoji) pieces: emoji come from the colour font, character by
+    character, where the text font lacks them or they are shown as emoji by default."""
+    emoji = emoji_font()
+    runs: list[tuple[str, bool]] = []
+    for character in text:
+        if emoji is None:
+            is_emoji = False
+        elif _EMOJI_JOINERS.match(character) and runs and runs[-1][1]:
+            is_emoji = True
+        else:
+            wanted = _EMOJI_PRESENTATION.match(character) or not _font_has(font, character)
+            is_emoji = bool(wanted) and _font_has(emoji, character)
+        if runs and runs[-1][1] == is_emoji:
+            runs[-1] = (runs[-1][0] + character, is_emoji)
+        else:
+            runs.append((character, is_emoji))
+    return runs
+
+
+def _emoji_scale(font: ImageFont.FreeTypeFont) -> float:
+    """How much the colour font's bitmaps shrink so an emoji stands as tall as the text's em."""
+    ascent, descent = emoji_font().getmetrics()
+    return font.size / (ascent + descent)
+
+
+def _text_length(text: str, font: ImageFont.FreeTypeFont) -> float:
+    """The drawn width of text mixing the poster face and colour emoji."""
+    total = 0.0
+    for run, is_emoji in _runs(text, font):
+        if is_emoji:
+            total += emoji_font().getlength(run) * _emoji_scale(font)
+        else:
+            total += font.getlength(run)
+    return total
+
+
+def _draw_text(canvas: Image.Image, xy: tuple[float, float], text: str, font, fill) -> None:
+    """Draw text at xy (left, top of the line), emoji in colour scaled to the font's size."""
+    x, y = xy
+    draw = ImageDraw.Draw(canvas)
+    ascent, descent = font.getmetrics()
+    for run, is_emoji in _runs(text, font):
+        if not is_emoji:
+            draw.text((x, y), run, font=font, fill=fill)
+            x += font.getlength(run)
+            continue
+        emoji = emoji_font()
+        scale = _emoji_scale(font)
+        width = emoji.getlength(run)
+        ascent_e, descent_e = emoji.getmetrics()
+        glyphs = Image.new("RGBA", (max(1, round(width)), ascent_e + descent_e), (0, 0, 0, 0))
+        ImageDraw.Draw(glyphs).text((0, 0), run, font=emoji, embedded_color=True)
+        size = (max(1, round(width * scale)), max(1, round((ascent_e + descent_e) * scale)))
+        glyphs = glyphs.resize(size, Image.Resampling.LANCZOS)
+        # Centred on the line the text occupies.
+        top = round(y + (ascent + descent - size[1]) / 2)
+        canvas.paste(glyphs, (round(x), top), glyphs)
+        x += width * scale
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -> list[str]:
     """Lines of at most `width` pixels; past `max_lines` the last one ends with an ellipsis."""
     tokens: list[str] = []
     for token in _WRAP_TOKENS.findall(" ".join(text.split())):
         # A word wider than the whole line is broken between its letters.
-        tokens.extend(token if font.getlength(token) > width else [token])
+        tokens.extend(token if _text_length(token, font) > width else [token])
     lines: list[str] = []
     current = ""
     for token in tokens:
-        if current and font.getlength(current + token) > width:
+        if current and _text_length(current + token, font) > width:
             lines.append(current.rstrip())
             current = token.lstrip()
         else:
@@ -284,7 +406,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]
-        while last and font.getlength(last + "…") > width:
+        while last and _text_length(last + "…", font) > width:
             last = last[:-1]
         lines[-1] = last.rstrip() + "…"
     return lines
@@ -302,20 +424,28 @@ def _poster_cover(cover: bytes | None, size: tuple[int, int]) -> Image.Image:
     return Image.new("RGB", size, POSTER_COLOURS["brand"])
 
 
-def _draw_qr(canvas: Image.Image, address: str, box: tuple[int, int, int]) -> None:
-    """Draw the address's QR code, black on white with its quiet zone, in a square box."""
+def _draw_qr(
+    canvas: Image.Image,
+    address: str,
+    box: tuple[int, int, int],
+    *,
+    matrix: list[list[bool]] | None = None,
+    dark=(0, 0, 0),
+    light=(255, 255, 255),
+) -> None:
+    """Draw the address's QR code, dark on light with its quiet zone, in a square box."""
     left, top, side = box
-    matrix = _qr_code(address).get_matrix()
+    matrix = matrix or _qr_code(address).get_matrix()
     module = max(1, side // len(matrix))
     drawn = module * len(matrix)
     left, top = left + (side - drawn) // 2, top + (side - drawn) // 2
     draw = ImageDraw.Draw(canvas)
-    draw.rectangle((left, top, left + drawn - 1, top + drawn - 1), fill=(255, 255, 255))
+    draw.rectangle((left, top, left + drawn - 1, top + drawn - 1), fill=light)
     for row, cells in enumerate(matrix):
-        for column, dark in enumerate(cells):
-            if dark:
+        for column, is_dark in enumerate(cells):
+            if is_dark:
                 x, y = left + column * module, top + row * module
-                draw.rectangle((x, y, x + module - 1, y + module - 1), fill=(0, 0, 0))
+                draw.rectangle((x, y, x + module - 1, y + module - 1), fill=dark)
 
 
 def render_share_poster(
@@ -351,7 +481,7 @@ def render_share_poster(
     y = POSTER_COVER_HEIGHT + 36
     font = poster_font(62)
     for line in _wrap(title, font, width - 2 * margin, 2):
-        draw.text((margin, y), line, font=font, fill=colours["ink"])
+        _draw_text(canvas, (margin, y), line, font, colours["ink"])
         y += 84
     y += 8
     draw.text((margin, y), price_text, font=poster_font(76), fill=colours["accent"])
@@ -362,7 +492,7 @@ def render_share_poster(
     y = qr_top + 20
     font = poster_font(44)
     for line in _wrap(shop_name, font, text_width, 2):
-        draw.text((margin, y), line, font=font, fill=colours["ink"])
+        _draw_text(canvas, (margin, y), line, font, colours["ink"])
         y += 62
     if hint:
         font = poster_font(32)

@@ -63,6 +63,7 @@ class Shop(Bilingual, Timestamped, db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('exhibitor', 'practice')", name="kind"),
         CheckConstraint("shipping_fee_fen >= 0", name="shipping_fee_not_negative"),
+        CheckConstraint("dispatch_days BETWEEN 1 AND 30", name="dispatch_days_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,8 +85,17 @@ class Shop(Bilingual, Timestamped, db.Model):
     free_shipping_over_fen: Mapped[int | None] = mapped_column(FEN)
     #: Comma-separated province names (Chinese) this shop does not ship to.
     no_shipping_regions: Mapped[str] = mapped_column(Text, default="")
+    #: Within how many days of payment the shop sends a parcel (the buyer's expected dispatch).
+    dispatch_days: Mapped[int] = mapped_column(default=2, server_default="2")
     #: A practice shop's private preview link (/practice/<token>): unguessable, never listed.
     preview_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When an organizer approved this exhibitor shop (or its trainee graduated through their
+    #: trainer); None: awaiting the organizers' approval, nothing of it is public.
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When an organizer suspended the shop (nothing of it is public meanwhile); None: not.
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why the shop is suspended: shown to its seller on the workspace.
+    suspension_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     region: Mapped["Region"] = relationship()
     products: Mapped[list["Product"]] = relationship(back_populates="shop")
@@ -94,6 +104,16 @@ class Shop(Bilingual, Timestamped, db.Model):
     def is_practice(self) -> bool:
         """True for a trainee's practice shop."""
         return self.kind == ShopKind.PRACTICE
+
+    @property
+    def is_suspended(self) -> bool:
+        """True while an organizer has suspended the shop."""
+        return self.suspended_at is not None
+
+    @property
+    def awaits_approval(self) -> bool:
+        """True for an exhibitor shop the organizers have not approved yet."""
+        return self.kind == ShopKind.EXHIBITOR and self.approved_at is None
 
     def __repr__(self) -> str:
         return f"<Shop {self.slug}>"
@@ -108,12 +128,24 @@ class ProductStatus:
     ALL = (DRAFT, PUBLISHED, ARCHIVED)
 
 
+class ReviewReason:
+    """Why a published listing waits for an organizer's approval before it is public."""
+
+    FIRST_LISTING = "first_listing"
+    PRICE_OUTLIER = "price_outlier"
+    ALL = (FIRST_LISTING, PRICE_OUTLIER)
+
+
 class Product(Bilingual, Timestamped, db.Model):
     """A listing: one thing a shop sells, in one or more variants."""
 
     __tablename__ = "product"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+        CheckConstraint(
+            "review_reason IS NULL OR review_reason IN ('first_listing', 'price_outlier')",
+            name="review_reason",
+        ),
         Index("ix_product_region_status", "region_id", "status"),
     )
 
@@ -136,6 +168,10 @@ class Product(Bilingual, Timestamped, db.Model):
     featured_position: Mapped[int] = mapped_column(default=0)
     #: Why an organizer unpublished this listing; shown to the seller, cleared on republishing.
     moderation_note: Mapped[str] = mapped_column(Text, default="")
+    #: Why a published listing waits for an organizer before it is public: its shop's first
+    #: listing ('first_listing') or a price far from its category's usual range
+    #: ('price_outlier'). None: nothing to wait for.
+    review_reason: Mapped[str | None] = mapped_column(String(20))
 
     shop: Mapped["Shop"] = relationship(back_populates="products")
     region: Mapped["Region"] = relationship()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from sqlalchemy import Select, event, func, or_, select, update
+from sqlalchemy import Select, and_, event, func, inspect, or_, select, true, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, object_session, selectinload
 
 from products import freshness
@@ -17,11 +17,13 @@ from products.models import (
     Product,
     ProductStatus,
     Region,
+    ReviewReason,
     Shop,
     ShopKind,
     Variant,
     discount_variant,
 )
+from products.price_range import is_far_from_usual
 from shop.extensions import db
 from shop.models_base import Bilingual, as_utc, utcnow
 from shop.parsing import NotAWholeNumber, whole_number
@@ -283,12 +285,47 @@ def release_discount_units(discount_id: int, quantity: int) -> None:
     )
 
 
+# --- What is public ------------------------------------------------------------------------
+#
+# The one rule, as SQL (for queries joined to Shop) and as Python (for a loaded product). Pages,
+# the API, the search index, the sitemap and carts all ask these, so a shop awaiting approval,
+# a suspended shop or a listing in the organizers' review queue leaves every public surface at
+# once.
+
+
+def shop_is_public_clause():
+    """SQL condition on Shop: an exhibitor shop the organizers approved and have not suspended."""
+    return and_(
+        Shop.kind == ShopKind.EXHIBITOR,
+        Shop.approved_at.is_not(None),
+        Shop.suspended_at.is_(None),
+    )
+
+
+def public_clause():
+    """SQL condition on Product joined to its Shop: anyone may see this product."""
+    return and_(
+        Product.status == ProductStatus.PUBLISHED,
+        Product.review_reason.is_(None),
+        shop_is_public_clause(),
+    )
+
+
+def shop_is_public(shop: Shop) -> bool:
+    """True when anyone may see this shop and its public listings."""
+    return (
+        shop.kind == ShopKind.EXHIBITOR
+        and shop.approved_at is not None
+        and shop.suspended_at is None
+    )
+
+
 def public_products() -> Select:
-    """Published products of exhibitor shops, with what a card shows loaded up front."""
+    """Public products (see public_clause), with what a card shows loaded up front."""
     return (
         select(Product)
         .join(Product.shop)
-        .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
+        .where(public_clause())
         .options(
             # Cards, pages, the API and the search index all show where a product comes from
             # and who sells it: load those with the rows, never one query per product.
@@ -303,7 +340,11 @@ def public_products() -> Select:
 
 def is_public(product: Product) -> bool:
     """True when anyone may see this product on the public site."""
-    return product.status == ProductStatus.PUBLISHED and product.shop.kind == ShopKind.EXHIBITOR
+    return (
+        product.status == ProductStatus.PUBLISHED
+        and product.review_reason is None
+        and shop_is_public(product.shop)
+    )
 
 
 def publish(product: Product) -> None:
@@ -313,9 +354,61 @@ def publish(product: Product) -> None:
     """
     if not product.variants:
         raise ValueError("a product needs at least one variant")
+    product.review_reason = review_reason_for(product)
     product.status = ProductStatus.PUBLISHED
     product.moderation_note = ""
     db.session.flush()
+
+
+def review_reason_for(product: Product) -> str | None:
+    """Why publishing this listing must wait for an organizer, or None when it may go public.
+
+    An exhibitor shop's first listing (it has no other public or approved one) and a listing
+    priced far from its category's usual range wait in the organizers' review queue. Practice
+    shops never wait: nothing of theirs is public.
+    """
+    if product.shop.kind != ShopKind.EXHIBITOR:
+        return None
+    if any(is_far_from_usual(product.category_id, v.price_fen) for v in product.variants):
+        return ReviewReason.PRICE_OUTLIER
+    others = db.session.scalar(
+        select(func.count(Product.id)).where(
+            Product.shop_id == product.shop_id,
+            Product.id != product.id if product.id is not None else true(),
+            Product.status == ProductStatus.PUBLISHED,
+            Product.review_reason.is_(None),
+        )
+    )
+    return None if others else ReviewReason.FIRST_LISTING
+
+
+@event.listens_for(Session, "before_flush")
+def _review_repriced_listings(session: Session, _context, _instances) -> None:
+    """A public listing whose price is changed to one far from usual goes back to review.
+
+    Whatever the path (the listing form, the stock and price table, a CSV import), a price is
+    a Variant row written through the session, so this one place sees every change.
+    """
+    repriced = [
+        variant
+        for variant in (*session.new, *session.dirty)
+        if isinstance(variant, Variant)
+        and (variant in session.new or inspect(variant).attrs.price_fen.history.has_changes())
+    ]
+    for variant in repriced:
+        product = variant.product
+        if (
+            product is None
+            or product in session.new  # a new listing is judged when it is published
+            or product.status != ProductStatus.PUBLISHED
+            or product.review_reason is not None
+            or product.shop is None
+            or product.shop.kind != ShopKind.EXHIBITOR
+            or variant.price_fen is None
+        ):
+            continue
+        if is_far_from_usual(product.category_id, variant.price_fen):
+            product.review_reason = ReviewReason.PRICE_OUTLIER
 
 
 def unpublish(product: Product, reason: str) -> None:
@@ -328,6 +421,7 @@ def unpublish(product: Product, reason: str) -> None:
         raise ValueError("an unpublishing reason is required")
     product.status = ProductStatus.DRAFT
     product.moderation_note = reason
+    product.review_reason = None
     product.featured = False
     db.session.flush()
 
@@ -450,10 +544,7 @@ def list_products(
     if shop is not None:
         conditions.append(Product.shop_id == shop.id)
     total = db.session.scalar(
-        select(func.count(Product.id))
-        .join(Product.shop)
-        .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
-        .where(*conditions)
+        select(func.count(Product.id)).join(Product.shop).where(public_clause()).where(*conditions)
     )
     statement = _ordered(public_products().where(*conditions), query.sort)
     items = db.session.scalars(
@@ -485,10 +576,10 @@ def category_by_slug(slug: str) -> Category | None:
 
 
 def public_shop(slug: str) -> Shop | None:
-    """An exhibitor shop by slug (practice shops are never public), with its region."""
+    """A public shop by slug (never a practice, unapproved or suspended one), with its region."""
     return db.session.scalar(
         select(Shop)
-        .where(Shop.slug == slug, Shop.kind == ShopKind.EXHIBITOR)
+        .where(Shop.slug == slug, shop_is_public_clause())
         .options(joinedload(Shop.region))
     )
 

@@ -32,7 +32,7 @@ from products.cache import (
     offer_whole_page,
 )
 from products.images import qr_svg, rendition_name, rendition_widths
-from products.models import Product, ProductStatus, Shop, ShopKind
+from products.models import Product, Shop
 from products.storage import image_store
 from shop.extensions import db
 from shop.money import fen_to_decimal_text
@@ -239,11 +239,7 @@ def _public_slug(product_id: int) -> str | None:
         return db.session.scalar(
             select(Product.slug)
             .join(Product.shop)
-            .where(
-                Product.id == product_id,
-                Product.status == ProductStatus.PUBLISHED,
-                Shop.kind == ShopKind.EXHIBITOR,
-            )
+            .where(Product.id == product_id, services.public_clause())
         )
 
     # Unknown ids are not kept (fetch keeps no None), so guessing ids cannot fill the cache.
@@ -308,14 +304,14 @@ def sitemap():
         ]
         shops = db.session.execute(
             select(Shop.slug, Shop.updated_at)
-            .where(Shop.kind == ShopKind.EXHIBITOR)
+            .where(services.shop_is_public_clause())
             .order_by(Shop.id)
         )
         entries += [(site_url("catalogue.shop", slug=s), updated) for s, updated in shops]
         products = db.session.execute(
             select(Product.id, Product.slug, Product.updated_at)
             .join(Product.shop)
-            .where(Product.status == ProductStatus.PUBLISHED, Shop.kind == ShopKind.EXHIBITOR)
+            .where(services.public_clause())
             .order_by(Product.id)
         )
         entries += [

@@ -89,10 +89,12 @@ def _register_blueprints(app: Flask) -> None:
     from shop.orders.seller_views import bp as seller_orders
     from shop.orders.views import bp as orders
     from shop.payments.views import bp as payments
+    from shop.sellers import home_views as _home_views  # noqa: F401  (adds /sell/ to sellers)
     from shop.sellers.discount_views import bp as discounts
     from shop.sellers.views import bp as sellers
     from shop.training.customer_views import bp as practice_customers
     from shop.training.preview_views import bp as practice_preview
+    from shop.training.share import bp as share_kit
     from shop.training.trainer_views import bp as trainer
     from shop.training.views import bp as training
     from shop.web import bp as site
@@ -116,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(trainer)
     app.register_blueprint(practice_customers)
     app.register_blueprint(practice_preview)
+    app.register_blueprint(share_kit)
 
 
 @event.listens_for(Engine, "connect")

@@ -74,6 +74,8 @@ class Config:
         self.OPEN_CHECKOUTS_PER_VISITOR = int(env("OPEN_CHECKOUTS_PER_VISITOR") or 2)
         #: Unpaid checkouts one address keeps open (raise it for a class behind one address).
         self.OPEN_CHECKOUTS_PER_ADDRESS = int(env("OPEN_CHECKOUTS_PER_ADDRESS") or 10)
+        #: A trainee with no lesson done for this many days shows in their cohort's "stuck" list.
+        self.TRAINEE_STUCK_DAYS = int(env("TRAINEE_STUCK_DAYS") or 7)
         self.PAYMENT_GATEWAY = "stripe" if env("STRIPE_SECRET_KEY") else "sandbox"
         self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")

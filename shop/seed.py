@@ -11,6 +11,7 @@ from products.models import Category, Product, ProductImage, ProductStatus, Regi
 from products.storage import image_store
 from shop.accounts.models import User
 from shop.extensions import db
+from shop.models_base import utcnow
 from shop.money import parse_money
 from shop.training.models import Cohort, CohortMember
 
@@ -117,6 +118,8 @@ def _seed_shop(data, root, regions, categories, users, report, max_image_bytes) 
             region=regions[spec["region"]],
             owner_id=users[spec["owner"]].id,
             kind="exhibitor",
+            # The demo catalogue's shops are the programme's own: public from the start.
+            approved_at=utcnow(),
         )
         db.session.add(shop)
         db.session.flush()

@@ -22,12 +22,14 @@ variant_added = _signals.signal("variant-added")
 order_paid = _signals.signal("order-paid")
 #: An order left with its carrier and tracking number. kwargs: order.
 order_shipped = _signals.signal("order-shipped")
-#: An order's money went back to the buyer. kwargs: order.
+#: Some or all of an order's money went back to the buyer. kwargs: order, refund (the
+#: OrderRefund just made; None when the refund was made at the gateway's own dashboard).
 order_refunded = _signals.signal("order-refunded")
 #: The seller replied to a buyer's message. kwargs: thread, message (the reply).
 customer_answered = _signals.signal("customer-answered")
 #: The seller settled a buyer's refund request (refunded, or declined with a reply).
-#: kwargs: thread, message (the request).
+#: kwargs: thread, message (the request), refund (the OrderRefund that settled it; None for a
+#: decline or a refund made at the gateway).
 refund_request_handled = _signals.signal("refund-request-handled")
 #: The seller scheduled a limited-time discount. kwargs: discount.
 discount_scheduled = _signals.signal("discount-scheduled")

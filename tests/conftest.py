@@ -197,6 +197,7 @@ def make_region(app):
 def make_shop(app, make_user, make_region):
     """Builder: a shop (exhibitor by default) with an owner and a region."""
     from products.models import Shop
+    from shop.models_base import utcnow
 
     def make(owner=None, region=None, kind: str = "exhibitor", **fields) -> Shop:
         number = next(_numbers)
@@ -208,6 +209,8 @@ def make_shop(app, make_user, make_region):
             "owner_id": owner.id,
             "region_id": (region or make_region()).id,
             "kind": kind,
+            # An exhibitor shop sells publicly once approved; tests of approval pass None.
+            "approved_at": utcnow() if kind == "exhibitor" else None,
         }
         values.update(fields)
         return _saved(app, Shop(**values))

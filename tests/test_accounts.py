@@ -75,7 +75,9 @@ def test_signup_chooses_the_language_at_once(client):
 
 
 @pytest.mark.parametrize(
-    ("role", "landing"), [("exhibitor", "/sell/shop"), ("trainee", "/sell/shop")]
+    # A trainee opens the practice shop from the checklist, where every lesson is done in it.
+    ("role", "landing"),
+    [("exhibitor", "/sell/shop"), ("trainee", "/train")],
 )
 def test_a_new_seller_is_sent_to_open_a_shop(client, role, landing):
     response = sign_up(client, role=role)

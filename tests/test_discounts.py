@@ -674,3 +674,100 @@ def test_a_region_page_with_discounts_costs_the_same_queries_for_more_products(
     many, html = queries()
     assert html.count('class="discount-mark"') == 20
     assert few == many <= 8
+
+
+# --- 折: the percentage as Chinese sellers say it -------------------------------------------
+
+
+def _schedule_in_chinese(client, **changes):
+    """Post the Chinese form: the percentage is typed as 折."""
+    page = client.get("/sell/discounts/new?lang=zh")
+    html = page.get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(html),
+        "name_zh": "直播秒杀",
+        "name_en": "",
+        "kind": "percent",
+        "zhe": "8",
+        "fixed_price": "",
+        "starts_at": _local(-HOUR),
+        "ends_at": _local(2 * HOUR),
+        "quantity_cap": "",
+    }
+    data.update(changes)
+    return client.post("/sell/discounts/new?lang=zh", data=data, follow_redirects=True)
+
+
+def test_the_chinese_form_asks_for_zhe_and_the_english_one_for_percent_off(
+    make_product, seller_shop, seller_client
+):
+    make_product(shop=seller_shop, price_fen=4000)
+    chinese = seller_client.get("/sell/discounts/new?lang=zh").get_data(as_text=True)
+    english = seller_client.get("/sell/discounts/new?lang=en").get_data(as_text=True)
+    assert 'name="zhe"' in chinese and 'name="percent_off"' not in chinese
+    assert "打几折" in chinese and "买家付原价的 80%" in chinese
+    assert 'name="percent_off"' in english and 'name="zhe"' not in english
+    assert "Percentage off (% off)" in english
+    # Without the script both kinds' fields show; the script hides the one not chosen.
+    for html in (chinese, english):
+        assert 'name="fixed_price"' in html and " hidden" not in html
+        assert 'data-price-fen="4000"' in html and "js/discount-form.js" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "percent_off"),
+    [("8", 20), ("8.5", 15), ("9.9", 1), ("1", 90), ("8 折", 20), (" 7.5折", 25), ("6.0", 40)],
+)
+def test_zhe_becomes_the_percentage_off(
+    app, make_product, seller_shop, seller_client, typed, percent_off
+):
+    product = make_product(shop=seller_shop, price_fen=4000)
+    response = _schedule_in_chinese(
+        seller_client, zhe=typed, variants=[str(variant_id(app, product))]
+    )
+    assert response.status_code == 200
+    (discount,) = _discounts_of(app, seller_shop)
+    assert (discount.kind, discount.percent_off) == ("percent", percent_off)
+
+
+def test_after_scheduling_the_message_shows_the_resulting_prices_in_the_sellers_words(
+    app, make_product, seller_shop, seller_client
+):
+    product = make_product(shop=seller_shop, price_fen=3990, title_zh="砀山酥梨")
+    response = _schedule_in_chinese(
+        seller_client, zhe="8.5", variants=[str(variant_id(app, product))]
+    )
+    html = response.get_data(as_text=True)
+    # 8.5折 of ¥39.90 is ¥33.915, rounded half up to the fen.
+    assert "（8.5折）已安排" in html and "砀山酥梨 · 一箱 ¥39.90 → ¥33.92" in html
+    listing = seller_client.get("/sell/discounts?lang=zh").get_data(as_text=True)
+    assert re.search(r"<td [^>]*>8\.5折</td>", listing)
+    english = seller_client.get("/sell/discounts?lang=en").get_data(as_text=True)
+    assert re.search(r"<td [^>]*>15% off</td>", english)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("85", "85折请填 8.5"),
+        ("80", "80折请填 8："),
+        ("", "请填写 1 到 9.9 折"),
+        ("0.5", "请填写 1 到 9.9 折"),
+        ("8.55", "请填写 1 到 9.9 折"),
+        ("10.5", "请填写 1 到 9.9 折"),
+        ("８", "请填写 1 到 9.9 折"),
+        ("eight", "请填写 1 到 9.9 折"),
+    ],
+)
+def test_zhe_out_of_range_is_explained_and_kept(
+    app, make_product, seller_shop, seller_client, typed, message
+):
+    product = make_product(shop=seller_shop, price_fen=4000)
+    response = _schedule_in_chinese(
+        seller_client, zhe=typed, variants=[str(variant_id(app, product))]
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert f'value="{typed}"' in html or typed == ""
+    assert _discounts_of(app, seller_shop) == []

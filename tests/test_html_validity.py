@@ -105,6 +105,7 @@ def test_the_pages_of_buyers_sellers_and_trainees_have_no_html_errors(
         _both_languages(
             seller_client,
             [
+                "/sell/",
                 "/sell/products",
                 "/sell/orders",
                 f"/sell/orders/{order.number}",

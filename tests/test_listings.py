@@ -3,13 +3,16 @@
 import io
 import os
 import re
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from products import price_range
 from products.models import Category, Product, ProductImage, Variant
 from products.services import quality_score
+from shop.curation.services import approve_listing
 from shop.extensions import db
 from shop.sellers import services as seller_services
 from tests.conftest import csrf_token
@@ -252,6 +255,11 @@ def test_publishing_puts_it_on_the_public_site_and_unpublishing_takes_it_off(app
     assert client.get(f"/products/{product_id}").status_code == 404
     assert post(seller, f"/sell/products/{product_id}/publish").status_code == 302
     assert load(app, product_id).status == "published"
+    # A shop's first listing waits for an organizer before it is public.
+    assert client.get(f"/products/{product_id}", follow_redirects=True).status_code == 404
+    with app.app_context():
+        approve_listing(db.session.get(Product, product_id))
+        db.session.commit()
     public = client.get(f"/products/{product_id}", follow_redirects=True)
     assert public.status_code == 200 and "砀山酥梨" in public.get_data(as_text=True)
     edit_page = seller.get(f"/sell/products/{product_id}").get_data(as_text=True)
@@ -551,3 +559,277 @@ def test_the_list_page_costs_the_same_queries_for_2_or_12_listings(
     for _ in range(10):
         make_product(shop=seller.shop)
     assert queries_for_list_page() == few
+
+
+# --- One form for the whole listing: round trips, kept photos, price checks ----------------
+
+
+class _FormReader(HTMLParser):
+    """The values a browser would send for one form of a page (checkboxes only when ticked)."""
+
+    def __init__(self, form_id: str):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.values = form_id, False, []
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or not attrs.get("name") and tag != "option":
+            return
+        if tag == "input" and attrs.get("type") not in ("file", "submit", "button"):
+            if attrs.get("type") != "checkbox" or "checked" in attrs:
+                self.values.append((attrs["name"], attrs.get("value", "")))
+        elif tag == "select":
+            self._select = attrs["name"]
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values.append((self._select, attrs.get("value", "")))
+        elif tag == "textarea":
+            self._textarea = [attrs["name"], ""]
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.values.append((self._textarea[0], self._textarea[1].removeprefix("\n")))
+            self._textarea = None
+
+
+def listing_form(client, product_id) -> dict[str, str]:
+    """The listing page's one form as a browser would submit it untouched."""
+    reader = _FormReader("listing-form")
+    reader.feed(client.get(f"/sell/products/{product_id}?lang=en").get_data(as_text=True))
+    return dict(reader.values)
+
+
+def snapshot(app, product_id):
+    """Everything a seller can set on a listing, to compare before and after a save."""
+    product = load(app, product_id)
+    return {
+        "details": (
+            product.title_zh,
+            product.title_en,
+            product.description_zh,
+            product.description_en,
+            product.category_id,
+            product.tags,
+            product.slug,
+        ),
+        "variants": [
+            (v.id, v.spec_zh, v.spec_en, v.price_fen, v.stock, v.weight_g, v.sku)
+            for v in product.variants
+        ],
+        "photos": [(image.id, image.position) for image in product.images],
+    }
+
+
+def full_listing(app, seller):
+    """A listing with every field filled, two variants and two photos."""
+    product_id = create(
+        seller,
+        category=str(seller.category_id),
+        description_zh="皮薄多汁，清甜爽口。",
+        description_en="Thin skin, juicy.",
+        tags="礼盒,gift",
+        sku="DS-5",
+    )
+    form = listing_form(seller, product_id)
+    form.update({"new-spec_zh": "一箱 10 斤", "new-price": "69", "new-stock": "3"})
+    form.update({"new-weight_g": "5200", "new-sku": "DS-10"})
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 302
+    assert (
+        upload(seller, product_id, jpeg(colour=(200, 0, 0)), jpeg(colour=(0, 0, 200))).status_code
+        == 302
+    )
+    return product_id
+
+
+def test_the_listing_page_preselects_the_saved_category(app, seller):
+    product_id = create(seller, category=str(seller.category_id))
+    assert listing_form(seller, product_id)["category"] == str(seller.category_id)
+
+
+def test_saving_the_untouched_listing_page_changes_nothing(app, seller):
+    product_id = full_listing(app, seller)
+    before = snapshot(app, product_id)
+    response = post(seller, f"/sell/products/{product_id}", listing_form(seller, product_id))
+    assert response.status_code == 302
+    assert snapshot(app, product_id) == before
+
+
+def test_changing_the_title_alone_changes_nothing_else(app, seller):
+    product_id = full_listing(app, seller)
+    before = snapshot(app, product_id)
+    form = listing_form(seller, product_id)
+    form["title_en"] = "Dangshan pears, picked ripe"
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 302
+    after = snapshot(app, product_id)
+    assert after["details"][1] == "Dangshan pears, picked ripe"
+    assert after["details"][4] == seller.category_id, "the category stays"
+    assert (
+        after["details"][:1] + after["details"][2:6]
+        == before["details"][:1] + before["details"][2:6]
+    )
+    assert after["variants"] == before["variants"] and after["photos"] == before["photos"]
+
+
+def test_one_save_keeps_the_title_a_variant_price_and_the_photo_order(app, seller):
+    product_id = full_listing(app, seller)
+    first, second = load(app, product_id).variants
+    red, blue = (image.id for image in load(app, product_id).images)
+    form = listing_form(seller, product_id)
+    form["title_zh"] = "砀山酥梨 精选"
+    form[f"v{first.id}-price"] = "35.5"
+    form[f"photo_place-{blue}"], form[f"photo_place-{red}"] = "1", "2"
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 302
+    product = load(app, product_id)
+    assert product.title_zh == "砀山酥梨 精选"
+    assert [v.price_fen for v in product.variants] == [3550, 6900]
+    assert [image.id for image in product.images] == [blue, red]
+
+
+def test_a_mistake_anywhere_saves_nothing_and_keeps_everything_typed(app, seller):
+    product_id = full_listing(app, seller)
+    before = snapshot(app, product_id)
+    first, _second = load(app, product_id).variants
+    form = listing_form(seller, product_id)
+    form["title_zh"] = "砀山酥梨 精选"
+    form[f"v{first.id}-price"] = "abc"
+    response = post(seller, f"/sell/products/{product_id}?lang=en", form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "砀山酥梨 精选" in page and 'value="abc"' in page
+    assert page.count("at most two decimals") == 1
+    assert snapshot(app, product_id) == before
+
+
+def test_variants_and_photos_are_removed_with_the_one_save(app, seller):
+    product_id = full_listing(app, seller)
+    _first, second = load(app, product_id).variants
+    red, blue = (image.id for image in load(app, product_id).images)
+    form = listing_form(seller, product_id)
+    form["remove_variant"], form["remove_photo"] = str(second.id), str(red)
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 302
+    product = load(app, product_id)
+    assert len(product.variants) == 1 and [(i.id, i.position) for i in product.images] == [
+        (blue, 0)
+    ]
+
+
+def pending_tokens(page: str) -> list[str]:
+    return re.findall(r'name="pending_photo" value="([^"]+)"', page)
+
+
+def test_a_photo_chosen_with_a_price_error_is_kept_for_the_next_try(app, seller):
+    data = new_listing(price="39.999")
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    response = post(seller, "/sell/products/new?lang=en", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "uploaded and kept" in page
+    tokens = pending_tokens(page)
+    assert len(tokens) == 1
+    # A second failed try: the photo is still kept and the old message does not pile up.
+    again = post(
+        seller, "/sell/products/new?lang=en", {**new_listing(price="x"), "pending_photo": tokens}
+    )
+    page = again.get_data(as_text=True)
+    assert again.status_code == 422 and pending_tokens(page) == tokens
+    assert page.count("at most two decimals") == 1
+    product_id = create(seller, pending_photo=tokens[0])
+    (image,) = load(app, product_id).images
+    assert (image.width, image.height) == (1200, 900)
+
+
+def test_a_forged_or_another_shops_photo_token_is_ignored(
+    app, seller, make_user, make_shop, login_as
+):
+    data = new_listing(price="")
+    data["photo"] = (io.BytesIO(jpeg()), "pears.jpg")
+    (token,) = pending_tokens(post(seller, "/sell/products/new", data).get_data(as_text=True))
+    assert load(app, create(seller, pending_photo=token[:-2] + "xx")).images == []
+    neighbour = make_user("exhibitor", language="en")
+    make_shop(owner=neighbour)
+    other = login_as(neighbour)
+    assert load(app, create(other, pending_photo=token)).images == []
+
+
+def test_an_amount_with_too_many_digits_is_called_too_large(app, seller):
+    response = post(seller, "/sell/products/new?lang=en", new_listing(price="99999999999"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "too large" in page and "at most two decimals" not in page
+
+
+@pytest.fixture
+def fruit_prices(app, seller, make_shop, make_product):
+    """Five public listings of fresh fruit at ¥30 to ¥50 (the usual range is ¥8 to ¥200)."""
+    shop = make_shop()
+    for yuan in (30, 35, 40, 45, 50):
+        make_product(shop=shop, price_fen=yuan * 100, category_id=seller.category_id)
+
+
+def test_the_usual_range_comes_from_public_prices(app, seller, fruit_prices):
+    with app.app_context():
+        assert price_range.usual_range(seller.category_id) == (800, 20000)
+        assert price_range.is_far_from_usual(seller.category_id, 999_999_999)
+        assert not price_range.is_far_from_usual(seller.category_id, 3990)
+
+
+def test_a_category_with_few_prices_has_no_usual_range(app, seller, make_product):
+    make_product(category_id=seller.category_id)
+    with app.app_context():
+        assert price_range.usual_range(seller.category_id) is None
+        assert not price_range.is_far_from_usual(seller.category_id, 999_999_999)
+
+
+def test_a_price_far_from_usual_asks_for_confirmation_and_keeps_the_form(app, seller, fruit_prices):
+    data = new_listing(price="¥9,999,999.99", category=str(seller.category_id), description_zh="甜")
+    response = post(seller, "/sell/products/new?lang=en", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "far from the usual ¥8.00 to ¥200.00" in page
+    assert 'name="confirm_prices"' in page and "甜" in page
+    product_id = create(seller, **{**data, "confirm_prices": "y"})
+    assert load(app, product_id).variants[0].price_fen == 999_999_999
+
+
+def test_an_edited_price_far_from_usual_needs_confirming(app, seller, fruit_prices):
+    product_id = create(seller, category=str(seller.category_id))
+    (variant,) = load(app, product_id).variants
+    form = listing_form(seller, product_id)
+    form[f"v{variant.id}-price"] = "9999999.99"
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 422
+    assert load(app, product_id).variants[0].price_fen == 3990
+    form["confirm_prices"] = "y"
+    assert post(seller, f"/sell/products/{product_id}", form).status_code == 302
+    assert load(app, product_id).variants[0].price_fen == 999_999_999
+
+
+def test_photos_added_with_a_mistake_on_the_listing_page_are_kept(app, seller):
+    product_id = create(seller)
+    (variant,) = load(app, product_id).variants
+    form = listing_form(seller, product_id)
+    form[f"v{variant.id}-price"] = "0"
+    response = post(
+        seller,
+        f"/sell/products/{product_id}?lang=en",
+        {**form, "photos": [(io.BytesIO(jpeg()), "pears.jpg")]},
+    )
+    assert response.status_code == 422
+    tokens = pending_tokens(response.get_data(as_text=True))
+    assert len(tokens) == 1 and load(app, product_id).images == []
+    form[f"v{variant.id}-price"] = "42"
+    assert (
+        post(seller, f"/sell/products/{product_id}", {**form, "pending_photo": tokens}).status_code
+        == 302
+    )
+    product = load(app, product_id)
+    assert product.variants[0].price_fen == 4200 and len(product.images) == 1

@@ -103,7 +103,7 @@ def _received(signal):
     """Record what a signal announces while the block runs (ids and text, read at the time)."""
     calls = []
 
-    def remember(sender, thread, message):
+    def remember(sender, thread, message, **_extra):
         calls.append(
             {
                 "shop_id": sender.id,
@@ -354,7 +354,9 @@ def test_refunding_the_order_settles_the_refund_request(app, paid_order, seller_
 
     with _received(signals.refund_request_handled) as calls:
         refunded = _post(
-            seller_client, f"/sell/orders/{number}/refund", **{"refund-reason": "买家要求退款"}
+            seller_client,
+            f"/sell/orders/{number}/refund",
+            **{"refund-reason": "买家要求退款", "refund-confirm": "1", "refund-expected": "0"},
         )
     assert refunded.status_code == 302
     assert _order(app, number).status == "refunded"
@@ -383,7 +385,11 @@ def test_a_real_buyer_asks_for_a_refund_after_shipping_and_the_seller_settles_it
     assert "Open request" in _text(seller_client.get("/sell/inbox?lang=en"))
 
     with _received(signals.refund_request_handled) as calls:
-        _post(seller_client, f"/sell/orders/{number}/refund", **{"refund-reason": "破损退款"})
+        _post(
+            seller_client,
+            f"/sell/orders/{number}/refund",
+            **{"refund-reason": "破损退款", "refund-confirm": "1", "refund-expected": "0"},
+        )
     assert _order(app, number).status == "refunded"
     assert [call["message_id"] for call in calls] == [request.id]
     # Once refunded, the order page no longer offers to ask for a refund, and a forged one is
@@ -444,3 +450,125 @@ def test_the_inbox_costs_the_same_queries_however_many_threads(
     assert len(re.findall(r'href="/sell/inbox/VM-', seller_client.get("/sell/inbox").text)) == 7
     with app.app_context():
         assert db.session.scalar(select(db.func.count(Message.id))) == 14
+
+
+# --- The thread as a chat, and quick replies (常用语) ---------------------------------------
+
+
+def test_the_thread_reads_as_a_chat_oldest_first_the_buyer_left_the_seller_right(
+    app, paid_order, seller_client, buyer_client
+):
+    number = paid_order.number
+    _post(buyer_client, f"/orders/{number}/messages", **{"message-body": "第一条：什么时候发货？"})
+    _post(seller_client, f"/sell/inbox/{number}/reply", **{"reply-body": "第二条：今天下午。"})
+    _post(buyer_client, f"/orders/{number}/messages", **{"message-body": "第三条：谢谢！"})
+    page = seller_client.get(f"/sell/inbox/{number}?lang=en").get_data(as_text=True)
+    bubbles = re.findall(r'<li class="message message-(\w+) (message-\w+)"', page)
+    assert bubbles == [
+        ("buyer", "message-theirs"),
+        ("seller", "message-mine"),
+        ("buyer", "message-theirs"),
+    ]
+    assert page.index("第一条") < page.index("第二条") < page.index("第三条")
+    # On the buyer's page the same thread has the buyer's own messages on the right.
+    buyer_page = buyer_client.get(f"/orders/{number}?lang=en").get_data(as_text=True)
+    assert re.findall(r'<li class="message message-\w+ (message-\w+)"', buyer_page) == [
+        "message-mine",
+        "message-theirs",
+        "message-mine",
+    ]
+
+
+def test_a_new_seller_starts_with_quick_replies_in_their_language(app, paid_order, seller_client):
+    zh = _text(seller_client.get(f"/sell/inbox/{paid_order.number}?lang=zh"))
+    assert "您好，在的！请问有什么可以帮您？" in zh and "常用语" in zh
+    en = _text(seller_client.get(f"/sell/inbox/{paid_order.number}?lang=en"))
+    assert "Hello! How can I help you?" in en
+
+
+def _quick_bodies(client, lang="en") -> list[str]:
+    page = client.get(f"/sell/inbox/quick-replies?lang={lang}").get_data(as_text=True)
+    return [
+        html.unescape(value)
+        for value in re.findall(r'name="quick\d+-body"[^>]*value="([^"]*)"', page)
+        + re.findall(r'value="([^"]*)"[^>]*name="quick\d+-body"', page)
+    ]
+
+
+def _quick_ids(app, seller) -> list[int]:
+    from shop.messages.models import QuickReply
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(QuickReply.id)
+                .where(QuickReply.user_id == seller.id, QuickReply.deleted.is_(False))
+                .order_by(QuickReply.position, QuickReply.id)
+            )
+        )
+
+
+def test_the_seller_adds_edits_and_deletes_quick_replies(app, seller, seller_client):
+    starters = _quick_bodies(seller_client, "zh")
+    assert len(starters) == 5 and starters[0] == "您好，在的！请问有什么可以帮您？"
+    first, second, *_ = _quick_ids(app, seller)
+
+    added = _post(seller_client, "/sell/inbox/quick-replies", **{"new-body": " 梨是今早现摘的。 "})
+    assert added.status_code == 303
+    _post(seller_client, f"/sell/inbox/quick-replies/{first}", **{f"quick{first}-body": "您好！"})
+    _post(seller_client, f"/sell/inbox/quick-replies/{second}/delete")
+
+    bodies = _quick_bodies(seller_client)
+    assert bodies[0] == "您好！" and bodies[-1] == "梨是今早现摘的。"
+    assert starters[1] not in bodies and len(bodies) == 5
+
+    # An empty or too long one is refused with a message, keeping what was typed.
+    empty = _post(seller_client, "/sell/inbox/quick-replies?lang=en", **{"new-body": "  "})
+    assert empty.status_code == 422 and "Write the quick reply first." in _text(empty)
+    too_long = _post(
+        seller_client,
+        f"/sell/inbox/quick-replies/{first}?lang=en",
+        **{f"quick{first}-body": "长" * 301},
+    )
+    assert too_long.status_code == 422 and "at most 300 characters" in _text(too_long)
+    assert _quick_bodies(seller_client)[0] == "您好！"
+
+
+def test_deleting_every_quick_reply_does_not_bring_the_starters_back(app, seller, seller_client):
+    _quick_bodies(seller_client)
+    for reply_id in _quick_ids(app, seller):
+        _post(seller_client, f"/sell/inbox/quick-replies/{reply_id}/delete")
+    page = _text(seller_client.get("/sell/inbox/quick-replies?lang=en"))
+    assert "No quick replies yet." in page and "Hello! How can I help you?" not in page
+
+
+def test_another_sellers_quick_reply_cannot_be_touched(
+    app, seller, seller_client, make_user, make_shop, login_as
+):
+    _quick_bodies(seller_client)
+    mine = _quick_ids(app, seller)[0]
+    other_seller = make_user("exhibitor")
+    make_shop(owner=other_seller)
+    other = login_as(other_seller)
+    assert (
+        _post(other, f"/sell/inbox/quick-replies/{mine}", **{f"quick{mine}-body": "x"}).status_code
+        == 404
+    )
+    assert _post(other, f"/sell/inbox/quick-replies/{mine}/delete").status_code == 404
+    assert len(_quick_ids(app, seller)) == 5
+
+
+def test_without_javascript_the_picker_inserts_a_quick_reply_into_the_reply_box(
+    app, paid_order, seller_client
+):
+    number = paid_order.number
+    page = _post(
+        seller_client,
+        f"/sell/inbox/{number}/reply?lang=zh",
+        **{"reply-body": "亲，", "reply-quick": "1", "reply-insert": "1"},
+    )
+    assert page.status_code == 200
+    box = re.search(r"<textarea[^>]*>(.*?)</textarea>", page.get_data(as_text=True), re.S)
+    assert html.unescape(box.group(1)).strip() == "亲，\n今天下午发货，发出后会把快递单号发给您。"
+    # Nothing was sent.
+    assert _thread(app, number) is None

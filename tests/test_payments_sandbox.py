@@ -71,12 +71,45 @@ def test_a_sandbox_payment_goes_through_the_webhook_event_table(app, client, che
         assert event.outcome.startswith("paid 1 orders")
 
 
-def test_4000_0000_0000_0002_is_declined_and_the_stock_is_released(app, client, checkout):
+def test_a_declined_card_stays_on_the_payment_page_with_the_orders_kept(app, client, checkout):
     token, variant = checkout
     response = pay_with_card(client, token, "4000000000000002", lang="en")
     assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/payments/sandbox/{token}")
+    page = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Try another card" in page
+    assert "Your card was declined and nothing was charged. Your orders are kept" in page
+    assert "4 more tries before the orders are cancelled." in page
+    assert "换一张卡再试" in client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
+    assert (_payment(app, token).status, _payment(app, token).declines) == ("pending", 1)
+    order = orders_of(app, token)[0]
+    assert order.status == "pending_payment"
+    assert [event.reason_code for event in order.events] == ["placed"]
+    assert stock_of(app, variant) == 3
+
+
+def test_after_a_decline_4242_pays_the_same_orders(app, client, checkout):
+    token, variant = checkout
+    numbers = [order.number for order in orders_of(app, token)]
+    pay_with_card(client, token, "4000 0000 0000 0002")
+    response = pay_with_card(client, token, "4242 4242 4242 4242")
+    assert response.headers["Location"].endswith(f"/checkout/done/{token}")
+    paid = orders_of(app, token)
+    assert [(order.number, order.status) for order in paid] == [(numbers[0], "paid")]
+    assert _payment(app, token).status == "succeeded"
+    assert stock_of(app, variant) == 3
+
+
+def test_the_fifth_decline_cancels_the_orders_and_releases_the_stock(app, client, checkout):
+    token, variant = checkout
+    for _attempt in range(4):
+        response = pay_with_card(client, token, "4000000000000002")
+        assert response.headers["Location"].endswith(f"/payments/sandbox/{token}")
+    assert orders_of(app, token)[0].status == "pending_payment"
+    response = pay_with_card(client, token, "4000000000000002", lang="en")
+    assert response.headers["Location"].endswith(f"/checkout/done/{token}")
     done = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
-    assert "Your card was declined." in done
+    assert "Your card was declined again. The orders were cancelled" in done
     assert "These orders were not paid" in done
     assert _payment(app, token).status == "failed"
     order = orders_of(app, token)[0]
@@ -85,6 +118,23 @@ def test_4000_0000_0000_0002_is_declined_and_the_stock_is_released(app, client, 
     # The buyer puts the items back in the cart to try again.
     client.post(f"/checkout/done/{token}/again", data={"csrf_token": csrf_token(done)})
     assert "¥79.80" in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_declined_checkout_still_ends_with_the_payment_window(app, client, checkout):
+    from datetime import timedelta
+
+    from shop.models_base import utcnow
+    from shop.orders import services as orders
+
+    token, variant = checkout
+    pay_with_card(client, token, "4000000000000002")
+    with app.app_context():
+        later = utcnow() + orders.RESERVATION_TIME + timedelta(minutes=1)
+        assert orders.expire_overdue(now=later) == 1
+        db.session.commit()
+    assert orders_of(app, token)[0].status == "cancelled"
+    assert stock_of(app, variant) == 5
+    assert client.get(f"/payments/sandbox/{token}").status_code == 303
 
 
 def test_4000_0025_0000_3155_asks_for_confirmation_then_pays(app, client, checkout):
@@ -104,16 +154,20 @@ def test_4000_0025_0000_3155_asks_for_confirmation_then_pays(app, client, checko
     assert orders_of(app, token)[0].status == "paid"
 
 
-def test_failing_the_confirmation_step_fails_the_payment(app, client, checkout):
+def test_failing_the_confirmation_step_leads_back_to_the_card_form(app, client, checkout):
     token, variant = checkout
     pay_with_card(client, token, "4000002500003155")
     page = client.get(f"/payments/sandbox/{token}/confirm").get_data(as_text=True)
-    client.post(
+    response = client.post(
         f"/payments/sandbox/{token}/confirm",
         data={"csrf_token": csrf_token(page), "action": "fail"},
     )
-    assert orders_of(app, token)[0].status == "cancelled"
-    assert stock_of(app, variant) == 5
+    assert response.headers["Location"].endswith(f"/payments/sandbox/{token}")
+    assert "换一张卡再试" in client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
+    assert orders_of(app, token)[0].status == "pending_payment"
+    assert stock_of(app, variant) == 3
+    pay_with_card(client, token, "4242424242424242")
+    assert orders_of(app, token)[0].status == "paid"
 
 
 @pytest.mark.parametrize(

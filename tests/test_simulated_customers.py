@@ -215,22 +215,79 @@ def test_the_customers_new_address_can_be_applied_from_the_inbox(app, trainee_cl
     assert {name: getattr(changed, name) for name in request.data} == request.data
 
 
-def test_refunding_a_practice_customers_request_ticks_the_lesson(
+def _refund(client, number: str, expected_fen: int = 0, **choice):
+    """The seller confirms a refund on the order page (the confirmation step's second post)."""
+    return client.post(
+        f"/sell/orders/{number}/refund?lang=en",
+        data={
+            "csrf_token": form_token(client),
+            "refund-confirm": "1",
+            "refund-expected": str(expected_fen),
+            **choice,
+        },
+    )
+
+
+def test_refunding_part_of_a_broken_parcel_ticks_the_lesson(
     app, trainee_client, trainee, shop, pears
 ):
     send(trainee_client, "normal")
     (order,) = practice_orders(app, shop)
     ship(trainee_client, order.number)
     send(trainee_client, "refund_request")
+    _, (request,) = messages_of(app, order.number)
+    assert "包装破了，少了一些" in request.body
 
-    trainee_client.post(
-        f"/sell/orders/{order.number}/refund",
-        data={"csrf_token": form_token(trainee_client), "refund-reason": "抱歉，已全额退款。"},
+    _refund(
+        trainee_client,
+        order.number,
+        **{"refund-reason": "抱歉，少的部分已退款。", "refund-amount": "5"},
     )
 
     (refunded,) = practice_orders(app, shop)
-    assert refunded.status == "refunded"
+    assert (refunded.status, refunded.refunded_fen) == ("shipped", 500)
     assert lessons.REFUND_REQUEST in lessons_of(app, trainee)
+    _, (request,) = messages_of(app, order.number)
+    assert request.request_state == "done"
+
+
+def test_a_whole_refund_or_a_decline_is_not_the_partial_refund_lesson(
+    app, trainee_client, trainee, shop, pears
+):
+    send(trainee_client, "normal")
+    send(trainee_client, "normal")
+    first, second = practice_orders(app, shop)
+    for order in (first, second):
+        ship(trainee_client, order.number)
+    send(trainee_client, "refund_request")
+    send(trainee_client, "refund_request")
+    _, (asked,) = messages_of(app, first.number)
+    trainee_client.post(
+        f"/sell/inbox/{first.number}/requests/{asked.id}/decline",
+        data={
+            f"decline{asked.id}-body": "请先拍照给我们看看。",
+            "csrf_token": form_token(trainee_client),
+        },
+    )
+    _refund(trainee_client, second.number, **{"refund-reason": "全额退款"})
+
+    assert [order.status for order in practice_orders(app, shop)] == ["shipped", "refunded"]
+    assert lessons.REFUND_REQUEST not in lessons_of(app, trainee)
+
+
+def test_the_customer_says_how_many_are_missing_when_they_bought_several(
+    app, trainee_client, shop, pears
+):
+    send(trainee_client, "normal")
+    (order,) = practice_orders(app, shop)
+    with app.app_context():
+        line = db.session.scalar(select(Order).where(Order.id == order.id)).lines[0]
+        line.quantity, title = 3, line.title_zh
+        db.session.commit()
+    ship(trainee_client, order.number)
+    send(trainee_client, "refund_request")
+    _, (request,) = messages_of(app, order.number)
+    assert request.body.startswith(f"{title}的包装破了，少了一些：少了1")
 
 
 def test_the_flash_and_page_speak_chinese_too(app, trainee_client, shop, pears):
@@ -347,7 +404,7 @@ def test_a_refund_request_comes_only_after_shipping(app, trainee_client, shop, p
         "open",
         "buyer",
     )
-    assert "小王家酥梨" in message.body and "退款" in message.body
+    assert "小王家酥梨的包装破了，少了一些" in message.body and "退" in message.body
     assert thread.awaiting_seller is True
     assert f"asked for a refund of order {order.number}" in page.get_data(as_text=True)
 

@@ -232,8 +232,8 @@ def test_a_trainer_lists_their_own_cohorts_with_member_counts(
     for name in ("甲", "乙", "丙"):
         _trainee(app, make_user, cohort, name)
     listing = trainer_client.get("/train/cohorts?lang=en").get_data(as_text=True)
-    row = re.search(r"<tr>\s*<td><a[^>]*>灵寿 2026 春季班</a>.*?</tr>", listing, re.DOTALL).group(0)
-    assert "<td>3</td>" in row and cohort.join_code in row
+    row = re.search(r"<tr>\s*<td[^>]*><a[^>]*>灵寿 2026 春季班</a>.*?</tr>", listing, re.S).group(0)
+    assert '<td data-label="Trainees">3</td>' in row and cohort.join_code in row
     assert 'href="/train/cohorts/new"' in listing
 
 
@@ -460,7 +460,7 @@ def test_the_chart_has_one_bar_per_lesson_with_its_completion(
         r'<rect class="chart-bar"[^>]*width="([\d.]+)"[^>]*data-percent="(\d+)"', chart
     )
     assert [int(percent) for _width, percent in bars] == [75, 25] + [0] * (len(LESSONS) - 2)
-    assert float(bars[0][0]) == pytest.approx(540 * 0.75)
+    assert float(bars[0][0]) == pytest.approx(300 * 0.75)
     titles = re.findall(r"<title>([^<]+)</title>", chart)
     assert len(titles) == len(LESSONS)
     assert titles[0] == f"{LESSONS[0].title}: 3 of 4 trainees (75%)"
@@ -474,6 +474,125 @@ def test_an_empty_cohort_shows_its_code_and_an_empty_chart(app, trainer_client, 
     page = _page(trainer_client, cohort)
     assert cohort.join_code in page and "No trainees have joined yet" in page
     assert page.count('class="chart-bar"') == len(LESSONS)
+
+
+# --- Who is stuck -------------------------------------------------------------------------------
+
+NOW = datetime(2026, 4, 20, 10, 0, tzinfo=UTC)
+
+
+def _stuck(app, cohort, days: int = 7) -> list[tuple[str, int | None, bool]]:
+    """(name, idle days, fewest) of the cohort's stuck list as of NOW."""
+    with app.app_context():
+        rows = cohorts.progress(db.session.get(Cohort, cohort.id)).rows
+        return [
+            (item.row.user.display_name, item.idle_days, item.fewest)
+            for item in cohorts.stuck_trainees(rows, NOW, days)
+        ]
+
+
+def test_stuck_means_no_lesson_for_n_days_or_the_fewest_lessons_done(
+    app, make_user, trainer, region
+):
+    cohort = _cohort(app, trainer, region)
+    joined = NOW - timedelta(days=30)
+    busy = _trainee(app, make_user, cohort, "忙碌的学员", joined)
+    for lesson in LESSONS[:4]:
+        _complete(app, busy, lesson.key, NOW - timedelta(days=1))
+    idle = _trainee(app, make_user, cohort, "停下来的学员", joined)
+    for lesson in LESSONS[:3]:
+        _complete(app, idle, lesson.key, NOW - timedelta(days=9, hours=1))
+    # Did one lesson two days ago: recent, but no one has done fewer.
+    slow = _trainee(app, make_user, cohort, "慢慢来的学员", joined)
+    _complete(app, slow, LESSONS[0].key, NOW - timedelta(days=2))
+    # Just under the window: 6 days 23 hours is not yet a week.
+    _recent = _trainee(app, make_user, cohort, "六天前的学员", joined)
+    for lesson in LESSONS[:2]:
+        _complete(app, _recent, lesson.key, NOW - timedelta(days=6, hours=23))
+    assert _stuck(app, cohort) == [("停下来的学员", 9, False), ("慢慢来的学员", None, True)]
+    # N is a setting: with three days, the one idle for six is stuck too, and longest idle first.
+    assert _stuck(app, cohort, days=3) == [
+        ("停下来的学员", 9, False),
+        ("六天前的学员", 6, False),
+        ("慢慢来的学员", None, True),
+    ]
+
+
+def test_a_new_trainee_counts_from_joining_and_finished_or_graduated_ones_are_never_stuck(
+    app, make_user, trainer, region
+):
+    cohort = _cohort(app, trainer, region)
+    newcomer = _trainee(app, make_user, cohort, "新来的学员", NOW - timedelta(days=2))
+    forgotten = _trainee(app, make_user, cohort, "忘了的学员", NOW - timedelta(days=12))
+    finished = _trainee(app, make_user, cohort, "学完的学员", NOW - timedelta(days=40))
+    for lesson in LESSONS:
+        _complete(app, finished, lesson.key, NOW - timedelta(days=20))
+    graduate = _trainee(app, make_user, cohort, "毕业的学员", NOW - timedelta(days=40))
+    with app.app_context():
+        db.session.execute(
+            update(CohortMember)
+            .where(CohortMember.user_id == graduate.id)
+            .values(graduated_at=NOW - timedelta(days=15))
+        )
+        db.session.commit()
+    assert newcomer and forgotten
+    # Both have done nothing, the fewest; only the one who joined 12 days ago is idle as well.
+    assert _stuck(app, cohort) == [("忘了的学员", 12, True), ("新来的学员", None, True)]
+
+
+def test_when_everyone_has_done_as_many_lessons_nobody_is_behind(app, make_user, trainer, region):
+    cohort = _cohort(app, trainer, region)
+    for name in ("甲", "乙"):
+        trainee = _trainee(app, make_user, cohort, name, NOW - timedelta(days=3))
+        _complete(app, trainee, LESSONS[0].key, NOW - timedelta(days=1))
+    assert _stuck(app, cohort) == []
+
+
+def test_the_stuck_list_heads_the_cohort_page_with_why_in_both_languages(
+    app, trainer_client, make_user, make_shop, trainer, region
+):
+    cohort = _cohort(app, trainer, region)
+    now = datetime.now(UTC)
+    ahead = _trainee(app, make_user, cohort, "领先的学员", now - timedelta(days=20))
+    make_shop(owner=ahead, kind="practice", region=region)
+    _complete(app, ahead, LESSONS[0].key, now - timedelta(hours=3))
+    stuck = _trainee(app, make_user, cohort, "卡住的学员", now - timedelta(days=10, hours=2))
+    make_shop(owner=stuck, kind="practice", region=region)
+    page = _page(trainer_client, cohort)
+    stuck_list = re.search(r'<ul class="stuck-list">(.*?)</ul>', page, re.S).group(1)
+    assert "卡住的学员" in stuck_list and "领先的学员" not in stuck_list
+    assert "No lesson done for 10 days" in stuck_list and "Fewest lessons done" in stuck_list
+    assert f'href="/train/customers/for/{stuck.id}"' in stuck_list
+    # Above the matrix, so the trainer sees it first.
+    assert page.index("stuck-list") < page.index("progress-matrix")
+    chinese = trainer_client.get(f"/train/cohorts/{cohort.id}?lang=zh").get_data(as_text=True)
+    assert "谁卡住了" in chinese and "已 10 天没有完成任何一课" in chinese
+
+
+def test_the_stuck_window_comes_from_the_configuration(
+    app, trainer_client, make_user, trainer, region
+):
+    app.config["TRAINEE_STUCK_DAYS"] = 14
+    cohort = _cohort(app, trainer, region)
+    now = datetime.now(UTC)
+    for name, lessons_done in (("十天没动", 2), ("另一位", 2)):
+        trainee = _trainee(app, make_user, cohort, name, now - timedelta(days=20))
+        for lesson in LESSONS[:lessons_done]:
+            _complete(app, trainee, lesson.key, now - timedelta(days=10))
+    page = _page(trainer_client, cohort)
+    assert "No lesson done for 14 days or more" in page
+    assert '<ul class="stuck-list">' not in page and "Nobody is stuck" in page
+
+
+def test_the_graduate_button_sits_in_the_trainees_own_column(
+    app, trainer_client, make_user, make_shop, trainer, region
+):
+    cohort = _cohort(app, trainer, region)
+    trainee = _trainee(app, make_user, cohort, "王小梅")
+    make_shop(owner=trainee, kind="practice", region=region)
+    page = _page(trainer_client, cohort)
+    name_cell = re.search(r'<th scope="row">(.*?)</th>', page, re.S).group(1)
+    assert f'href="/train/cohorts/{cohort.id}/trainees/{trainee.id}/graduate"' in name_cell
 
 
 # --- CSV ---------------------------------------------------------------------------------------

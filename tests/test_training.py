@@ -28,6 +28,7 @@ from shop.payments.webhooks import process_event
 from shop.training import lessons, services
 from shop.training.models import Cohort, CohortMember, LessonCompletion
 from tests.conftest import csrf_token
+from tests.html_check import html_errors
 from tests.shopping import form_token
 
 PASSWORD = "a new and long passphrase"
@@ -259,8 +260,11 @@ def test_signing_up_with_a_code_makes_a_trainee_member_in_one_go(
         user_id = user.id
     assert members_of(app, cohort.id) == [user_id]
     landing = client.get(response.headers["Location"], follow_redirects=True)
-    assert landing.request.path == "/sell/shop"
-    assert "You joined 灵寿 2026 春季班" in landing.get_data(as_text=True)
+    # The checklist, whose next step opens the practice shop right there.
+    assert landing.request.path == "/train"
+    page = landing.get_data(as_text=True)
+    assert "You joined 灵寿 2026 春季班" in page
+    assert '<form method="post" action="/sell/shop" class="open-shop-form"' in page
 
 
 def test_a_wrong_code_is_an_error_on_its_field_and_keeps_what_was_typed(
@@ -362,9 +366,20 @@ def test_train_pages_need_log_in_and_the_trainee_role(client, make_user, login_a
             assert response.headers["Location"] == "/train/join"
 
 
-def test_a_trainee_without_a_shop_is_sent_to_open_one(make_user, login_as):
+def test_a_trainee_without_a_shop_sees_the_plan_and_opening_the_shop_as_the_next_step(
+    make_user, login_as, tmp_path
+):
     client = login_as(make_user("trainee", language="en"))
-    for url in ("/train", "/train/share", "/train/reset"):
+    response = client.get("/train")
+    assert html_errors(tmp_path, {"checklist before the shop": response.data}) == []
+    page = response.get_data(as_text=True)
+    next_step = re.search(r'<section class="next-step".*?</section>', page, re.S).group(0)
+    assert "Open your practice shop" in next_step and 'href="/sell/shop"' in next_step
+    # The whole plan is there before the shop is opened.
+    assert all(f'id="lesson-{lesson.key}"' in page for lesson in lessons.LESSONS)
+    assert "0 / 10 lessons done" in page
+    # What needs the practice shop still sends the trainee to open it.
+    for url in ("/train/share", "/train/reset"):
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"] == "/sell/shop"
 
@@ -468,7 +483,7 @@ def test_answering_a_customer_ticks_answered_question(app, trainee):
     assert lessons.ANSWERED_QUESTION in done_lessons(app, trainee.user.id)
 
 
-def test_declining_a_refund_request_with_a_reply_ticks_refund_request(app, trainee):
+def test_declining_a_refund_request_is_not_the_partial_refund_lesson(app, trainee):
     variant = first_variant_id(app, _published_product(trainee))
     _thread_id, message_id = _thread_message(
         app, place_practice_order(app, trainee.shop.id, variant), MessageKind.REFUND_REQUEST
@@ -478,13 +493,18 @@ def test_declining_a_refund_request_with_a_reply_ticks_refund_request(app, train
         seller = db.session.get(User, trainee.user.id)
         inbox.decline_request(request_message, seller, "梨已经发出，收到后有问题请联系我们。")
         db.session.commit()
-    assert lessons.REFUND_REQUEST in done_lessons(app, trainee.user.id)
+    assert lessons.REFUND_REQUEST not in done_lessons(app, trainee.user.id)
 
 
-def test_refunding_an_order_with_a_refund_request_ticks_refund_request(app, trainee):
+def test_refunding_part_of_an_order_with_a_refund_request_ticks_refund_request(app, trainee):
     variant = first_variant_id(app, _published_product(trainee))
     number = place_practice_order(app, trainee.shop.id, variant)
-    refund = {"refund-reason": "顾客要求退款"}
+    refund = {
+        "refund-reason": "少了的部分退给您",
+        "refund-amount": "1.00",
+        "refund-confirm": "1",
+        "refund-expected": "0",
+    }
     # A refund without any request from the customer is not this lesson.
     other = place_practice_order(app, trainee.shop.id, variant)
     assert post(trainee.client, f"/sell/orders/{other}/refund", refund).status_code == 302
@@ -569,6 +589,64 @@ def test_the_checklist_shows_progress_and_each_lessons_state(app, trainee, train
         assert f'href="{path}"' in re.search(rf'id="lesson-{key}">(.*?)</li>', page, re.S).group(1)
     assert 'href="/train/share"' in page and 'href="/train/reset"' in page
     assert f"/practice/{shop_of(app, trainee.user.id).preview_token}" in page
+
+
+def test_the_practice_shop_opens_from_the_checklist_in_the_cohorts_region(
+    app, make_user, login_as, trainer, region, make_region
+):
+    make_region(name_zh="别的县", name_en="Another county")
+    user = make_user("trainee", language="en")
+    client = login_as(user)
+    cohort = make_cohort(app, trainer, region)
+    post(client, "/train/join", {"code": cohort.join_code})
+    page = client.get("/train").get_data(as_text=True)
+    form = re.search(r'<form[^>]*class="open-shop-form".*?</form>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{region.id}">', form)
+    response = post(
+        client,
+        "/sell/shop",
+        {
+            "name_zh": "小华的梨园",
+            "region": str(region.id),
+            "contact_phone": "138 1234 5678",
+            "shipping_fee": "0",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/sell/products/new"
+    shop = shop_of(app, user.id)
+    assert shop.is_practice and shop.region_id == region.id and shop.name_zh == "小华的梨园"
+
+
+def test_the_next_step_is_the_first_lesson_not_done_with_its_link(app, trainee):
+    page = trainee.client.get("/train?lang=en").get_data(as_text=True)
+    next_step = re.search(r'<section class="next-step".*?</section>', page, re.S).group(0)
+    assert "Complete your shop profile" in next_step and 'href="/sell/shop"' in next_step
+    publish(trainee.client, create_listing(trainee.client))
+    with app.app_context():
+        db.session.add(LessonCompletion(user_id=trainee.user.id, lesson="profile"))
+        db.session.commit()
+    page = trainee.client.get("/train?lang=zh").get_data(as_text=True)
+    next_step = re.search(r'<section class="next-step".*?</section>', page, re.S).group(0)
+    # Profile and first product done: reaching a quality score of 80 is next.
+    assert "下一步" in next_step and "让一件商品的质量分达到 80" in next_step
+    assert 'href="/sell/products"' in next_step
+
+
+def test_the_next_step_and_the_shops_tools_come_before_the_lessons(app, trainee):
+    page = trainee.client.get("/train?lang=en").get_data(as_text=True)
+    lessons_start = page.index('<ol class="lessons">')
+    for marker in ('class="next-step"', 'id="preview-address"', 'href="/train/reset"'):
+        assert page.index(marker) < lessons_start, marker
+
+
+def test_with_every_lesson_done_the_next_step_is_the_trainers_review(app, trainee):
+    with app.app_context():
+        for lesson in lessons.LESSONS:
+            db.session.add(LessonCompletion(user_id=trainee.user.id, lesson=lesson.key))
+        db.session.commit()
+    page = trainee.client.get("/train?lang=en").get_data(as_text=True)
+    next_step = re.search(r'<section class="next-step".*?</section>', page, re.S).group(0)
+    assert "Every lesson is done" in next_step and "review your shop" in next_step
 
 
 def test_the_checklist_page_is_in_chinese_too(trainee):

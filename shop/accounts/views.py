@@ -12,11 +12,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from shop.accounts import outbox, services
+from shop.accounts import adoption, outbox, services
 from shop.accounts.auth import role_required
 from shop.accounts.forms import (
     ChangePasswordForm,
@@ -56,17 +57,44 @@ def _login_failed(_response) -> bool:
     return bool(g.get("login_failed"))
 
 
-def _start_session(user: User, remember: bool) -> None:
-    """Log in on a fresh session, so nothing planted in the old one (fixation) carries over."""
+def _start_session(user: User, remember: bool) -> int:
+    """Log in on a fresh session, so nothing planted in the old one (fixation) carries over.
+
+    The guest orders this browser session placed with the account's email join the account
+    (see shop.accounts.adoption); returns how many did.
+    """
+    placed = adoption.placed_here()
     # The language choice lives in its own cookie and survives this.
     session.clear()
     login_user(user, remember=remember)
+    adopted = adoption.adopt_guest_orders(user, placed)
+    if adopted:
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d order from this browser is now in your account.",
+                "%(num)d orders from this browser are now in your account.",
+                adopted,
+            )
+        )
+    return adopted
 
 
 def _home_for(user: User) -> str:
-    """Where a person lands after logging in with no page to go back to."""
-    if user.has_role(Role.EXHIBITOR, Role.TRAINEE):
+    """Where a person lands after logging in with no page to go back to: their role's home.
+
+    Organizers on their board, trainers on their cohorts, exhibitors on their shop's home board,
+    trainees on their practice checklist, customers on the market. A graduated trainee keeps the
+    trainee role next to the exhibitor one, and now runs a real shop: the exhibitor's home wins.
+    """
+    if user.has_role(Role.ORGANIZER):
+        return url_for("curation.featured")
+    if user.has_role(Role.TRAINER):
+        return url_for("trainer.index")
+    if user.has_role(Role.EXHIBITOR):
         return url_for("sellers.home")
+    if user.has_role(Role.TRAINEE):
+        return url_for("training.index")
     return url_for("catalogue.home")
 
 
@@ -84,6 +112,9 @@ def signup():
     if request.method == "GET" and code_in_link:
         form.join_code.data = code_in_link
         form.role.data = Role.TRAINEE
+    if request.method == "GET" and not code_in_link:
+        # A guest who just bought starts from the email they gave at checkout.
+        form.email.data = adoption.guest_email(adoption.placed_here()) or None
     status = 200
     if form.validate_on_submit():
         join_code = (form.join_code.data or "").strip()
@@ -115,14 +146,13 @@ def signup():
                 form.email.errors.append(str(error))
             else:
                 db.session.commit()
-                _start_session(user, remember=False)
+                adopted = _start_session(user, remember=False)
                 flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
                 if cohort:
                     flash(_("You joined %(cohort)s.", cohort=cohort.name))
                 # Through the language switch, so the chosen language shows at once.
-                return redirect(
-                    url_for("site.switch_language", code=user.language, next=_home_for(user))
-                )
+                home = url_for("orders.mine") if adopted else _home_for(user)
+                return redirect(url_for("site.switch_language", code=user.language, next=home))
     return render_template("accounts/signup.html", form=form), status
 
 
@@ -151,8 +181,9 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None and user.is_active:
-            _start_session(user, remember=form.remember.data)
-            return redirect(safe_next(next_page, _home_for(user)))
+            adopted = _start_session(user, remember=form.remember.data)
+            home = url_for("orders.mine") if adopted else _home_for(user)
+            return redirect(safe_next(next_page, home))
         g.login_failed = True
         if user is None:
             failure = _(

@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,7 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from shop.accounts.forms import valid_email
-from shop.checkout.shipping import PROVINCE_NAMES, PROVINCES
+from shop.checkout import divisions
+from shop.checkout.shipping import PROVINCES
 
 #: A mainland mobile number: 11 digits starting 13 to 19.
 MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -89,6 +91,12 @@ class CheckoutForm(FlaskForm):
         validators=[Length(max=80)],
         render_kw={"autocomplete": "country-name"},
     )
+    #: The city of an address abroad (the mainland's city is chosen under its province).
+    town = StringField(
+        _l("City or town"),
+        validators=[Length(max=80)],
+        render_kw={"autocomplete": "address-level2", "maxlength": 80},
+    )
     postal_code = StringField(
         _l("Postal code"), validators=[Length(max=20)], render_kw={"autocomplete": "postal-code"}
     )
@@ -105,13 +113,7 @@ class CheckoutForm(FlaskForm):
         valid = super().validate(extra_validators)
         phone = normalize_phone(self.phone.data)
         if self.destination.data == MAINLAND:
-            if self.province.data not in PROVINCE_NAMES:
-                self.province.errors = [*self.province.errors, _l("Choose the province.")]
-                valid = False
-            for field in (self.city, self.district):
-                if not (field.data or "").strip():
-                    field.errors = [*field.errors, _l("This field is required.")]
-                    valid = False
+            valid = self._validate_place() and valid
             if self.phone.data and not MAINLAND_MOBILE.match(phone):
                 self.phone.errors = [
                     *self.phone.errors,
@@ -119,7 +121,7 @@ class CheckoutForm(FlaskForm):
                 ]
                 valid = False
         else:
-            for field in (self.country, self.city):
+            for field in (self.country, self.town):
                 if not (field.data or "").strip():
                     field.errors = [*field.errors, _l("This field is required.")]
                     valid = False
@@ -138,3 +140,58 @@ class CheckoutForm(FlaskForm):
                 ]
                 valid = False
         return valid
+
+    def _validate_place(self) -> bool:
+        """Province, city and county must belong together, as the picker offers them.
+
+        Without JavaScript they are typed: a name typed by its beginning ("宿州") becomes the
+        official one, and one that does not fit is named with the choices that would, while the
+        field keeps what was typed.
+        """
+        try:
+            names = divisions.match_place(self.province.data, self.city.data, self.district.data)
+        except divisions.PlaceNotFound as error:
+            field = {"province": self.province, "city": self.city, "district": self.district}[
+                error.level
+            ]
+            field.errors = [*field.errors, _place_message(error)]
+            # What lies under a place not found is unknown, but an empty field is named now.
+            below = {"province": (self.city, self.district), "city": (self.district,)}
+            for empty in below.get(error.level, ()):
+                if not (empty.data or "").strip():
+                    empty.errors = [*empty.errors, _("This field is required.")]
+            return False
+        except divisions.NoCountyLevel as error:
+            self.district.errors = [
+                *self.district.errors,
+                _(
+                    "%(city)s has no districts or counties: leave this field empty and write "
+                    "the town in the street line.",
+                    city=error.city,
+                ),
+            ]
+            return False
+        self.province.data, self.city.data, self.district.data = names
+        return True
+
+
+def _place_message(error: "divisions.PlaceNotFound") -> str:
+    """What to say about a province, city or county that does not fit the one above it."""
+    choices = "、".join(error.choices)
+    if error.level == "province":
+        return _("Choose the province.")
+    if not error.typed:
+        return _("This field is required.")
+    if error.level == "city":
+        return _(
+            "“%(typed)s” is not a city of %(province)s. Choose one of: %(choices)s.",
+            typed=error.typed,
+            province=error.parent,
+            choices=choices,
+        )
+    return _(
+        "“%(typed)s” is not a district or county of %(city)s. Choose one of: %(choices)s.",
+        typed=error.typed,
+        city=error.parent,
+        choices=choices,
+    )

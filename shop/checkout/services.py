@@ -13,19 +13,20 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
-from products.models import Shop
+from products.models import ProductImage, Shop
 from products.services import reserve_discount_units
 from shop.accounts.models import User
 from shop.cart import services as carts
 from shop.cart.models import Cart
 from shop.checkout.shipping import ships_to
 from shop.extensions import db
-from shop.models_base import utcnow
+from shop.models_base import as_utc, utcnow
 from shop.orders import notifications
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
@@ -266,3 +267,37 @@ def place_order(
     carts.empty(cart)
     db.session.flush()
     return payment
+
+
+def checkout_orders(payment: Payment) -> list[Order]:
+    """A checkout's orders with their lines and shops, for its confirmation page (two queries)."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.payment_id == payment.id)
+            .options(selectinload(Order.lines), selectinload(Order.shop))
+            .order_by(Order.id)
+        )
+    )
+
+
+def line_pictures(placed: list[Order]) -> dict[int, ProductImage]:
+    """Each ordered product's first picture, by product id (one query for all the orders)."""
+    product_ids = {line.product_id for order in placed for line in order.lines if line.product_id}
+    if not product_ids:
+        return {}
+    pictures: dict[int, ProductImage] = {}
+    for image in db.session.scalars(
+        select(ProductImage)
+        .where(ProductImage.product_id.in_(product_ids))
+        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
+    ):
+        pictures.setdefault(image.product_id, image)
+    return pictures
+
+
+def dispatch_by(order: Order) -> datetime | None:
+    """When a paid order's shop has promised to send it (None before it is paid)."""
+    if order.paid_at is None:
+        return None
+    return as_utc(order.paid_at) + timedelta(days=order.shop.dispatch_days)

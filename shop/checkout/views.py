@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from shop.accounts import adoption
 from shop.cart import services as carts
 from shop.cart.current import current_cart
 from shop.checkout import services
@@ -22,6 +24,7 @@ from shop.checkout.forms import CHINA, MAINLAND, CheckoutForm, normalize_phone, 
 from shop.extensions import db, limiter
 from shop.models_base import current_language
 from shop.orders import services as orders
+from shop.orders.access import SESSION_KEY as SEEN_ORDERS
 from shop.orders.access import remember_orders
 from shop.orders.models import Order, OrderStatus
 from shop.payments.gateway import configured_gateway_name
@@ -30,26 +33,44 @@ from shop.payments.models import Payment
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 
-def _prefill(form: CheckoutForm) -> None:
-    """A customer's form starts from their account and their last order's address."""
-    if not current_user.is_authenticated:
-        return
-    form.email.data = current_user.email
-    form.contact_name.data = current_user.display_name
-    last = db.session.scalar(
-        select(Order)
-        .where(Order.buyer_id == current_user.id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(1)
+def _last_order() -> Order | None:
+    """The order whose address a new checkout starts from.
+
+    A customer's newest order; for a guest, the newest order this browser session placed or
+    proved (its number is in the signed session, the address stays in the database), so a
+    guest coming back after a failed payment never types the address again, and nothing
+    personal is kept in a cookie.
+    """
+    if current_user.is_authenticated:
+        condition = Order.buyer_id == current_user.id
+    else:
+        numbers = session.get(SEEN_ORDERS, [])
+        if not numbers:
+            return None
+        condition = Order.number.in_(numbers)
+    return db.session.scalar(
+        select(Order).where(condition).order_by(Order.created_at.desc(), Order.id.desc()).limit(1)
     )
+
+
+def _prefill(form: CheckoutForm) -> None:
+    """The form starts from the account and the last order's address (a guest's too)."""
+    if current_user.is_authenticated:
+        form.email.data = current_user.email
+        form.contact_name.data = current_user.display_name
+    last = _last_order()
     if last is not None:
         form.contact_name.data = last.contact_name
         form.phone.data = last.phone
+        if last.email and not current_user.is_authenticated:
+            form.email.data = last.email
         form.destination.data = MAINLAND if last.is_china else "abroad"
         for name in ("province", "city", "district", "street", "country", "postal_code"):
             getattr(form, name).data = getattr(last, name)
         if last.is_china:
             form.country.data = ""
+        else:
+            form.town.data, form.city.data = last.city, ""
 
 
 def _delivery(form: CheckoutForm) -> services.Delivery:
@@ -61,7 +82,7 @@ def _delivery(form: CheckoutForm) -> services.Delivery:
         email=text(form.email).lower(),
         country=CHINA if mainland else text(form.country),
         province=text(form.province) if mainland else "",
-        city=text(form.city),
+        city=text(form.city) if mainland else text(form.town),
         district=text(form.district) if mainland else "",
         street=text(form.street),
         postal_code=text(form.postal_code),
@@ -79,6 +100,8 @@ def _go_pay(payment: Payment):
     numbers, token = [order.number for order in payment.orders], payment.token
     db.session.commit()
     remember_orders(numbers)
+    if not current_user.is_authenticated:
+        adoption.remember_placed(numbers)
     return redirect(url_for("payments.pay", token=token), code=303)
 
 
@@ -174,10 +197,18 @@ def done(token: str):
     The gateway's redirect proves nothing; this page shows what the payment events recorded.
     """
     payment = _payment_or_404(token)
+    placed = services.checkout_orders(payment)
+    offer_account = not current_user.is_authenticated and any(
+        order.buyer_id is None and order.email and order.number in adoption.placed_here()
+        for order in placed
+    )
     return render_template(
         "checkout/done.html",
         payment=payment,
-        orders=payment.orders,
+        orders=placed,
+        pictures=services.line_pictures(placed),
+        dispatch_by=services.dispatch_by,
+        offer_account=offer_account,
         form=FlaskForm(),
         came_back=request.args.get("cancelled") == "1",
     )

@@ -1,10 +1,17 @@
-"""Curation rules: which public products a region features, in what order."""
+"""Curation rules: featured products and their order; which shops and listings may be public."""
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from products import services as catalogue
-from products.models import Product, Region
+from products.models import Product, ProductStatus, Region, Shop, ShopKind
+from products.price_range import usual_range
 from shop.extensions import db
+from shop.models_base import utcnow
 from shop.parsing import LARGEST_ID, whole_number
 
 #: How many of a region's other products the featured page offers to pick from.
@@ -85,3 +92,155 @@ def arrange_featured(
         product.featured_position = position
     db.session.flush()
     return ordered
+
+
+def move_featured(region: Region, product_id: int, step: int) -> None:
+    """Swap a featured product with its neighbour above (step -1) or below (step +1).
+
+    Nothing happens at either end of the list or for a product that is not featured here.
+    """
+    ordered = catalogue.featured_by_region(region).get(region.id, [])
+    index = next((i for i, product in enumerate(ordered) if product.id == product_id), None)
+    if index is None or not 0 <= index + step < len(ordered):
+        return
+    ordered[index], ordered[index + step] = ordered[index + step], ordered[index]
+    for position, product in enumerate(ordered, start=1):
+        product.featured_position = position
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the organizer's board shows of a product besides its title and photo."""
+
+    price_fen: int | None
+    stock: int
+    quality: int
+
+
+def card_facts(products: Iterable[Product]) -> dict[int, CardFacts]:
+    """Lowest price now, stock across variants and listing quality score of each product."""
+    return {
+        product.id: CardFacts(
+            price_fen=catalogue.lowest_price_fen(product),
+            stock=sum(catalogue.purchase_info(variant).stock for variant in product.variants),
+            quality=catalogue.quality_score(product).score,
+        )
+        for product in products
+    }
+
+
+# --- Who may publish: shop approval, suspension, the review queue ------------------------
+
+
+def shops_awaiting_approval() -> list[Shop]:
+    """Exhibitor shops that signed up and wait for an organizer, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Shop)
+            .where(Shop.kind == ShopKind.EXHIBITOR, Shop.approved_at.is_(None))
+            .options(joinedload(Shop.region))
+            .order_by(Shop.created_at, Shop.id)
+        )
+    )
+
+
+def suspended_shops() -> list[Shop]:
+    """Shops an organizer suspended, most recent first."""
+    return list(
+        db.session.scalars(
+            select(Shop)
+            .where(Shop.suspended_at.is_not(None))
+            .options(joinedload(Shop.region))
+            .order_by(Shop.suspended_at.desc(), Shop.id)
+        )
+    )
+
+
+def listings_awaiting_review() -> list[Product]:
+    """Published exhibitor listings held back for an organizer (first listings, odd prices)."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .join(Product.shop)
+            .where(
+                Product.status == ProductStatus.PUBLISHED,
+                Product.review_reason.is_not(None),
+                Shop.kind == ShopKind.EXHIBITOR,
+            )
+            .options(
+                contains_eager(Product.shop),
+                joinedload(Product.category),
+                joinedload(Product.region),
+                selectinload(Product.variants),
+                selectinload(Product.images),
+            )
+            .order_by(Product.updated_at, Product.id)
+        )
+    )
+
+
+def usual_ranges(products: Iterable[Product]) -> dict[int, tuple[int, int] | None]:
+    """The usual price range of each listed product's category (one lookup per category)."""
+    ranges: dict[int | None, tuple[int, int] | None] = {}
+    found = {}
+    for product in products:
+        if product.category_id not in ranges:
+            ranges[product.category_id] = usual_range(product.category_id)
+        found[product.id] = ranges[product.category_id]
+    return found
+
+
+def exhibitor_shop(shop_id: int) -> Shop | None:
+    """An exhibitor shop by id (practice shops are the trainers' business), or None."""
+    return db.session.scalar(
+        select(Shop).where(Shop.id == shop_id, Shop.kind == ShopKind.EXHIBITOR)
+    )
+
+
+def listing_in_review(product_id: int) -> Product | None:
+    """A listing waiting in the review queue, or None."""
+    return db.session.scalar(
+        select(Product)
+        .join(Product.shop)
+        .where(
+            Product.id == product_id,
+            Product.status == ProductStatus.PUBLISHED,
+            Product.review_reason.is_not(None),
+            Shop.kind == ShopKind.EXHIBITOR,
+        )
+    )
+
+
+def approve_shop(shop: Shop) -> None:
+    """Let an exhibitor shop's published listings go public (approving twice changes nothing)."""
+    if shop.approved_at is None:
+        shop.approved_at = utcnow()
+    db.session.flush()
+
+
+def suspend_shop(shop: Shop, reason: str) -> None:
+    """Take a whole shop off the public site with a reason its seller reads.
+
+    :raises CurationError: when no reason is given (the seller must learn what to fix).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CurationError("a suspension reason is required")
+    if shop.suspended_at is None:
+        shop.suspended_at = utcnow()
+    shop.suspension_reason = reason
+    db.session.flush()
+
+
+def lift_suspension(shop: Shop) -> None:
+    """Make a suspended shop public again (if it is approved)."""
+    shop.suspended_at = None
+    shop.suspension_reason = ""
+    db.session.flush()
+
+
+def approve_listing(product: Product) -> None:
+    """Let a listing out of the review queue: public from now on (if its shop is)."""
+    product.review_reason = None
+    db.session.flush()

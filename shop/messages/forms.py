@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from shop.messages.services import MAX_BODY_LENGTH
+from shop.messages.services import MAX_BODY_LENGTH, MAX_QUICK_REPLY_LENGTH
 
 
 def _stripped(text: str | None) -> str | None:
@@ -46,3 +46,22 @@ class DeclineForm(FlaskForm):
     """The seller declines a request and says why (the buyer reads it)."""
 
     body = _body_field(_l("Why you decline (the buyer reads it)"))
+
+
+class QuickReplyForm(FlaskForm):
+    """One of the seller's saved answers (常用语)."""
+
+    body = StringField(
+        _l("Quick reply"),
+        filters=[_stripped],
+        validators=[
+            DataRequired(message=_l("Write the quick reply first.")),
+            Length(
+                max=MAX_QUICK_REPLY_LENGTH,
+                message=_l(
+                    "A quick reply can be at most %(max)d characters; this one has %(length)d."
+                ),
+            ),
+        ],
+        render_kw={"maxlength": MAX_QUICK_REPLY_LENGTH, "autocomplete": "off"},
+    )

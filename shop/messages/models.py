@@ -105,3 +105,22 @@ class Message(db.Model):
 
     def __repr__(self) -> str:
         return f"<Message {self.id} {self.author} {self.kind}>"
+
+
+class QuickReply(db.Model):
+    """A seller's saved answer (常用语), one tap away in every thread's reply box."""
+
+    __tablename__ = "quick_reply"
+    __table_args__ = (Index("ix_quick_reply_user_position", "user_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(300))
+    #: Where it shows in the list (smallest first).
+    position: Mapped[int] = mapped_column(default=0)
+    #: Deleted by the seller: hidden, but kept so the starter set is not handed out again.
+    deleted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<QuickReply {self.id} of user {self.user_id}>"

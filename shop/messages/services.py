@@ -19,8 +19,15 @@ from shop import signals
 from shop.accounts.models import User
 from shop.accounts.outbox import site_link
 from shop.extensions import db
-from shop.messages.models import Message, MessageAuthor, MessageKind, RequestState, Thread
-from shop.models_base import utcnow
+from shop.messages.models import (
+    Message,
+    MessageAuthor,
+    MessageKind,
+    QuickReply,
+    RequestState,
+    Thread,
+)
+from shop.models_base import current_language, utcnow
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderStatus
 from shop.orders.notifications import notify_buyer, notify_seller
@@ -244,8 +251,12 @@ def proposed_address(message: Message) -> Order:
 
 
 @signals.order_refunded.connect
-def _close_refund_requests(shop: Shop, order: Order, **_extra) -> None:
-    """A refund (from the order page or at the gateway) settles the order's open refund requests."""
+def _close_refund_requests(shop: Shop, order: Order, refund=None, **_extra) -> None:
+    """A refund (from the order page or at the gateway) settles the order's open refund requests.
+
+    Whole or partial: the seller answered the request with money (the refund history shows
+    how much); the buyer can still write again for the rest.
+    """
     thread = db.session.scalar(
         select(Thread).where(Thread.order_id == order.id).options(selectinload(Thread.messages))
     )
@@ -261,7 +272,7 @@ def _close_refund_requests(shop: Shop, order: Order, **_extra) -> None:
             continue
         if message.answered_at is None:
             message.answered_at = now
-        signals.refund_request_handled.send(shop, thread=thread, message=message)
+        signals.refund_request_handled.send(shop, thread=thread, message=message, refund=refund)
     thread.awaiting_seller = any(
         message.author == MessageAuthor.BUYER and message.answered_at is None
         for message in thread.messages
@@ -398,3 +409,120 @@ def request_in(thread: Thread | None, message_id: int) -> Message | None:
     if thread is None:
         return None
     return next((message for message in thread.messages if message.id == message_id), None)
+
+
+# --- Quick replies (常用语) -------------------------------------------------------------------
+
+#: What a new seller finds in their quick replies, in the language they use the site in.
+DEFAULT_QUICK_REPLIES = {
+    "zh": (
+        "您好，在的！请问有什么可以帮您？",
+        "今天下午发货，发出后会把快递单号发给您。",
+        "非常抱歉给您添麻烦了，请拍张照片发给我们，我们马上为您处理。",
+        "已为您办理退款，请留意到账，谢谢您的理解！",
+        "感谢您的购买，欢迎再来！",
+    ),
+    "en": (
+        "Hello! How can I help you?",
+        "Your order ships this afternoon; I will send you the tracking number.",
+        "Sorry for the trouble. Please send us a photo and we will sort it out right away.",
+        "I have refunded you; please look out for the money. Thank you for your patience!",
+        "Thank you for your order. Come again!",
+    ),
+}
+#: The longest quick reply, and how many one seller keeps.
+MAX_QUICK_REPLY_LENGTH = 300
+MAX_QUICK_REPLIES = 30
+
+
+class TooManyQuickReplies(ValueError):
+    """The seller already keeps MAX_QUICK_REPLIES quick replies."""
+
+
+def _has_quick_replies_rows(user: User) -> bool:
+    return (
+        db.session.scalar(select(QuickReply.id).where(QuickReply.user_id == user.id).limit(1))
+        is not None
+    )
+
+
+def quick_replies(user: User) -> list[QuickReply]:
+    """The seller's quick replies in their order; the starter set (not saved) for a new seller.
+
+    The starter set is in the reader's language and becomes the seller's own on their first
+    change (ensure_quick_replies). A seller who deleted them all keeps an empty list.
+    """
+    rows = list(
+        db.session.scalars(
+            select(QuickReply)
+            .where(QuickReply.user_id == user.id, QuickReply.deleted.is_(False))
+            .order_by(QuickReply.position, QuickReply.id)
+        )
+    )
+    if rows or _has_quick_replies_rows(user):
+        return rows
+    return [
+        QuickReply(user_id=user.id, body=body, position=position)
+        for position, body in enumerate(DEFAULT_QUICK_REPLIES[current_language()])
+    ]
+
+
+def ensure_quick_replies(user: User) -> list[QuickReply]:
+    """Save the starter set as the seller's own if they never had quick replies. Flushes."""
+    replies = quick_replies(user)
+    if replies and replies[0].id is None:
+        db.session.add_all(replies)
+        db.session.flush()
+    return replies
+
+
+def add_quick_reply(user: User, body: str) -> QuickReply:
+    """Add a quick reply at the end of the seller's list. Flushes.
+
+    :raises InvalidMessageBody: when it is empty or longer than MAX_QUICK_REPLY_LENGTH.
+    :raises TooManyQuickReplies: when the seller keeps MAX_QUICK_REPLIES already.
+    """
+    text = _quick_reply_text(body)
+    replies = ensure_quick_replies(user)
+    if len(replies) >= MAX_QUICK_REPLIES:
+        raise TooManyQuickReplies(len(replies))
+    position = max((reply.position for reply in replies), default=-1) + 1
+    reply = QuickReply(user_id=user.id, body=text, position=position)
+    db.session.add(reply)
+    db.session.flush()
+    return reply
+
+
+def own_quick_reply(user: User, reply_id: int) -> QuickReply | None:
+    """One of the seller's quick replies (another seller's, or a deleted one, is None)."""
+    return db.session.scalar(
+        select(QuickReply).where(
+            QuickReply.id == reply_id,
+            QuickReply.user_id == user.id,
+            QuickReply.deleted.is_(False),
+        )
+    )
+
+
+def edit_quick_reply(reply: QuickReply, body: str) -> None:
+    """Change a quick reply's words. Flushes.
+
+    :raises InvalidMessageBody: when it is empty or longer than MAX_QUICK_REPLY_LENGTH.
+    """
+    reply.body = _quick_reply_text(body)
+    db.session.flush()
+
+
+def delete_quick_reply(reply: QuickReply) -> None:
+    """Take a quick reply off the seller's list. Flushes."""
+    reply.deleted = True
+    db.session.flush()
+
+
+def _quick_reply_text(body: str | None) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise InvalidMessageBody("empty")
+    if len(text) > MAX_QUICK_REPLY_LENGTH:
+        raise InvalidMessageBody("too long")
+    return text

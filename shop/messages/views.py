@@ -13,7 +13,7 @@ from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db, limiter
 from shop.messages import services
-from shop.messages.forms import BuyerMessageForm, DeclineForm, ReplyForm
+from shop.messages.forms import BuyerMessageForm, DeclineForm, QuickReplyForm, ReplyForm
 from shop.messages.models import MessageKind, RequestState
 from shop.orders import services as order_services
 from shop.orders.access import can_view
@@ -99,6 +99,7 @@ def _thread_page(order, thread, reply_form=None, decline_forms=None, status=200)
         reply_form=reply_form or ReplyForm(formdata=None, prefix="reply"),
         decline_forms=decline_forms,
         proposed_address=services.proposed_address,
+        quick_replies=services.quick_replies(current_user),
     ), status
 
 
@@ -116,15 +117,35 @@ def thread(number: str):
 @bp.post("/sell/inbox/<number>/reply")
 @role_required(*SELLER_ROLES)
 def reply(number: str):
-    """The seller answers the buyer (or writes first)."""
+    """The seller answers the buyer (or writes first).
+
+    With `insert` (the quick-reply picker without JavaScript) nothing is sent: the page comes
+    back with the chosen quick reply added to what the seller had typed.
+    """
     order = _own_order_or_404(number)
     form = ReplyForm(prefix="reply")
+    if request.form.get("reply-insert"):
+        return _insert_quick_reply(order, form)
     if not form.validate_on_submit():
         return _thread_page(order, services.thread_of(order), reply_form=form, status=422)
     services.post_seller_reply(services.thread_for(order), current_user, form.body.data)
     db.session.commit()
     flash(_("Your reply was sent."))
     return redirect(url_for("inbox.thread", number=order.number), code=303)
+
+
+def _insert_quick_reply(order, form: ReplyForm):
+    """The thread page again, the chosen quick reply added to the reply box (nothing sent)."""
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        return _thread_page(order, services.thread_of(order), reply_form=form, status=422)
+    form.body.errors = []
+    replies = services.quick_replies(current_user)
+    index = whole_number_or(request.form.get("reply-quick"), -1, least=0)
+    if 0 <= index < len(replies):
+        typed = (form.body.data or "").rstrip()
+        joined = f"{typed}\n{replies[index].body}" if typed else replies[index].body
+        form.body.data = joined[: services.MAX_BODY_LENGTH]
+    return _thread_page(order, services.thread_of(order), reply_form=form)
 
 
 def _open_request_or_404(order, message_id: int):
@@ -189,6 +210,95 @@ def decline(number: str, message_id: int):
         db.session.commit()
         flash(_("You declined the request; the buyer reads your reply."))
     return redirect(url_for("inbox.thread", number=order.number), code=303)
+
+
+# --- Quick replies (常用语) --------------------------------------------------------------------
+
+
+def _quick_replies_page(add_form=None, edit_forms=None, status=200):
+    """The seller's quick replies, each with its own edit form (kept on errors), and one to add."""
+    replies = services.ensure_quick_replies(current_user)
+    edit_forms = edit_forms or {}
+    for quick in replies:
+        if quick.id not in edit_forms:
+            edit_forms[quick.id] = QuickReplyForm(
+                formdata=None, prefix=f"quick{quick.id}", body=quick.body
+            )
+    return render_template(
+        "messages/quick_replies.html",
+        replies=replies,
+        edit_forms=edit_forms,
+        add_form=add_form or QuickReplyForm(formdata=None, prefix="new"),
+        most=services.MAX_QUICK_REPLIES,
+    ), status
+
+
+@bp.get("/sell/inbox/quick-replies")
+@role_required(*SELLER_ROLES)
+def quick_replies():
+    """The seller's quick replies: add, edit, delete. A new seller starts with a few."""
+    page = _quick_replies_page()
+    # The starter set became the seller's own (so it can be edited by id).
+    db.session.commit()
+    return page
+
+
+@bp.post("/sell/inbox/quick-replies")
+@role_required(*SELLER_ROLES)
+def add_quick_reply():
+    """Add a quick reply at the end of the list."""
+    form = QuickReplyForm(prefix="new")
+    if not form.validate_on_submit():
+        return _quick_replies_page(add_form=form, status=422)
+    try:
+        services.add_quick_reply(current_user, form.body.data)
+    except services.TooManyQuickReplies:
+        db.session.rollback()
+        form.body.errors = [
+            _(
+                "You can keep at most %(most)d quick replies. Delete one first.",
+                most=services.MAX_QUICK_REPLIES,
+            )
+        ]
+        return _quick_replies_page(add_form=form, status=422)
+    db.session.commit()
+    flash(_("The quick reply was added."))
+    return redirect(url_for("inbox.quick_replies"), code=303)
+
+
+def _own_quick_reply_or_404(reply_id: int):
+    services.ensure_quick_replies(current_user)
+    quick = services.own_quick_reply(current_user, reply_id)
+    if quick is None:
+        abort(404)
+    return quick
+
+
+@bp.post("/sell/inbox/quick-replies/<int:reply_id>")
+@role_required(*SELLER_ROLES)
+def edit_quick_reply(reply_id: int):
+    """Change a quick reply's words."""
+    quick = _own_quick_reply_or_404(reply_id)
+    form = QuickReplyForm(prefix=f"quick{quick.id}")
+    if not form.validate_on_submit():
+        return _quick_replies_page(edit_forms={quick.id: form}, status=422)
+    services.edit_quick_reply(quick, form.body.data)
+    db.session.commit()
+    flash(_("The quick reply was saved."))
+    return redirect(url_for("inbox.quick_replies"), code=303)
+
+
+@bp.post("/sell/inbox/quick-replies/<int:reply_id>/delete")
+@role_required(*SELLER_ROLES)
+def delete_quick_reply(reply_id: int):
+    """Take a quick reply off the list."""
+    quick = _own_quick_reply_or_404(reply_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.delete_quick_reply(quick)
+    db.session.commit()
+    flash(_("The quick reply was deleted."))
+    return redirect(url_for("inbox.quick_replies"), code=303)
 
 
 # --- The buyer's side ------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 
 class LookupForm(FlaskForm):
@@ -42,3 +42,27 @@ class ReasonForm(FlaskForm):
         validators=[DataRequired(), Length(max=500)],
         render_kw={"rows": 2, "maxlength": 500},
     )
+
+
+class RefundForm(FlaskForm):
+    """A refund: why, and optionally an amount; the lines' quantities are read beside it.
+
+    Sent twice: first to see what would be refunded, then with `confirm` and the refunded
+    amount the seller saw (`expected`), so a double click refunds once.
+    """
+
+    reason = TextAreaField(
+        _l("Reason (the buyer sees it)"),
+        validators=[DataRequired(), Length(max=500)],
+        render_kw={"rows": 2, "maxlength": 500},
+    )
+    amount = StringField(
+        _l("Or an amount in yuan"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"inputmode": "decimal", "placeholder": "12.50", "autocomplete": "off"},
+    )
+    restock = BooleanField(
+        _l("The refunded items came back (or never left): put them back in stock")
+    )
+    expected = HiddenField()
+    confirm = HiddenField()

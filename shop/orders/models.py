@@ -2,12 +2,22 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, update
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from products.models import Shop
 from shop.accounts.models import User
+from shop.checkout.divisions import format_address, format_place
 from shop.extensions import db
 from shop.models_base import FEN, Bilingual, Timestamped, utcnow
 
@@ -116,6 +126,19 @@ class Order(Timestamped, db.Model):
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
+    refunds: Mapped[list["OrderRefund"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderRefund.id"
+    )
+
+    @property
+    def refundable_fen(self) -> int:
+        """What can still be given back: what was paid less what was already refunded."""
+        return self.total_fen - self.refunded_fen
+
+    @property
+    def is_partly_refunded(self) -> bool:
+        """Some, not all, of the money went back; the order goes on (it may still ship)."""
+        return 0 < self.refunded_fen < self.total_fen and self.status != OrderStatus.REFUNDED
 
     @property
     def is_china(self) -> bool:
@@ -124,11 +147,18 @@ class Order(Timestamped, db.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        """The address as it goes on a parcel."""
+        """The address as it goes on a parcel: one line in China's order for the mainland."""
         if self.is_china:
-            return [f"{self.province}{self.city}{self.district}", self.street]
+            return [format_address(self.province, self.city, self.district, self.street)]
         lines = [self.street, " ".join(part for part in (self.city, self.postal_code) if part)]
         return [line for line in (*lines, self.country) if line]
+
+    @property
+    def place(self) -> str:
+        """Province, city and county ("安徽省 宿州市 砀山县"), or the city and country abroad."""
+        if self.is_china:
+            return format_place(self.province, self.city, self.district)
+        return ", ".join(part for part in (self.city, self.country) if part)
 
     @property
     def phone_last4(self) -> str:
@@ -269,3 +299,62 @@ class OrderEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<OrderEvent {self.order_id} {self.from_status}->{self.to_status}>"
+
+
+class OrderRefund(db.Model):
+    """One refund of an order, whole or partial: how much, for which lines, who, when and why."""
+
+    __tablename__ = "order_refund"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        UniqueConstraint("order_id", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the order's first refund, 2 for the next...: part of the gateway's idempotency key.
+    sequence: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    amount_fen: Mapped[int] = mapped_column(FEN)
+    #: seller, staff, or a system actor (a refund made at the gateway's own dashboard).
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: Why, in the seller's words (the buyer reads it).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: True when the seller said the goods came back (or never left): their stock returned.
+    restocked: Mapped[bool] = mapped_column(default=False)
+    #: The gateway's id of the refund (re_...), for reconciling with its dashboard.
+    gateway_refund_id: Mapped[str] = mapped_column(String(255), default="")
+
+    order: Mapped["Order"] = relationship(back_populates="refunds")
+    actor: Mapped["User | None"] = relationship()
+    lines: Mapped[list["OrderRefundLine"]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan", order_by="OrderRefundLine.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<OrderRefund {self.order_id} #{self.sequence} {self.amount_fen}>"
+
+
+class OrderRefundLine(db.Model):
+    """How many of one order line a refund was for."""
+
+    __tablename__ = "order_refund_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(
+        ForeignKey("order_refund.id", ondelete="CASCADE"), index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_line.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int]
+
+    refund: Mapped["OrderRefund"] = relationship(back_populates="lines")
+    order_line: Mapped["OrderLine"] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OrderRefundLine {self.quantity} of line {self.order_line_id}>"

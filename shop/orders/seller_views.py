@@ -12,11 +12,17 @@ from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.money import fen_to_decimal_text, format_fen
-from shop.orders import services
-from shop.orders.forms import ReasonForm, ShipForm
+from shop.orders import seller_list, services
+from shop.orders.forms import ReasonForm, RefundForm, ShipForm
 from shop.orders.models import InvalidTransition, OrderStatus
 from shop.orders.views import localtime, order_status_label
-from shop.parsing import whole_number_or
+from shop.parsing import (
+    InvalidMoney,
+    NotAWholeNumber,
+    parse_money,
+    whole_number,
+    whole_number_or,
+)
 from shop.payments.gateway import GatewayError
 from shop.sellers.services import register_order_check
 
@@ -37,38 +43,64 @@ def _own_order_or_404(number: str):
     return order
 
 
-def _status_filter() -> str | None:
-    status = request.args.get("status") or None
-    if status is not None and status not in OrderStatus.ALL:
+def _status_filter() -> str:
+    """The tab (or single state) asked for; "" for every order. Anything else is a 400."""
+    status = request.args.get("status") or ""
+    if status not in seller_list.FILTERS:
         abort(400)
     return status
+
+
+def order_tab_label(tab: str) -> str:
+    """A tab of the order list in the reader's language."""
+    return {
+        "": _("All"),
+        OrderStatus.PENDING_PAYMENT: _("To pay"),
+        OrderStatus.PAID: _("To ship"),
+        OrderStatus.SHIPPED: _("Shipped"),
+        seller_list.AFTER_SALE: _("Refunds and after-sales"),
+    }[tab]
 
 
 @bp.get("")
 @role_required(*SELLER_ROLES)
 def index():
-    """The seller's orders, newest first, optionally only those in one state."""
+    """The seller's orders by tab (to pay, to ship, shipped, after-sales) with their counts."""
     status = _status_filter()
     page = whole_number_or(request.args.get("page"), 1, least=1)
-    orders, total = services.seller_orders(current_user, status, page, PER_PAGE)
-    pages = max(1, -(-total // PER_PAGE))
+    counts = seller_list.tab_counts(current_user)
+    # A state without a tab of its own (delivered, cancelled, refunded) is counted when listed.
+    total = counts.get(status)
+    if total is None:
+        total = seller_list.count_orders(current_user, status)
+    rows = seller_list.page_of_orders(current_user, status, page, PER_PAGE)
     return render_template(
         "orders/seller_list.html",
-        orders=orders,
+        rows=rows,
         status=status,
+        tabs=[(tab, order_tab_label(tab), counts[tab]) for tab in seller_list.TABS],
+        buyer_place=seller_list.buyer_place,
         page=page,
-        pages=pages,
+        pages=max(1, -(-total // PER_PAGE)),
         total=total,
     )
 
 
-def _detail_page(order, ship_form=None, cancel_form=None, refund_form=None, status=200):
+def _detail_page(
+    order, ship_form=None, cancel_form=None, refund_form=None, refund_lines=None, status=200
+):
+    if refund_form is None:
+        refund_form = RefundForm(formdata=None, prefix="refund")
+        # Goods that never left go back on the shelf; for a parcel, only when it came back.
+        refund_form.restock.data = order.status == OrderStatus.PAID
     return render_template(
         "orders/seller_detail.html",
         order=order,
         ship_form=ship_form or ShipForm(formdata=None),
         cancel_form=cancel_form or ReasonForm(formdata=None, prefix="cancel"),
-        refund_form=refund_form or ReasonForm(formdata=None, prefix="refund"),
+        refund_form=refund_form,
+        refund_lines=refund_lines or {},
+        refunded_quantities=services.refunded_quantities(order) if order.refunds else {},
         form=FlaskForm(),
     ), status
 
@@ -140,19 +172,116 @@ def cancel(number: str):
     return redirect(url_for("seller_orders.detail", number=order.number))
 
 
+def _refund_choice(order, form: RefundForm) -> tuple[dict[int, int], int | None, list[str]]:
+    """The lines' quantities and the amount the seller typed, and what is wrong with them."""
+    problems: list[str] = []
+    quantities: dict[int, int] = {}
+    for line in order.lines:
+        text = (request.form.get(f"refund-line-{line.id}") or "").strip()
+        if not text:
+            continue
+        try:
+            quantities[line.id] = whole_number(text, least=0, most=line.quantity)
+        except NotAWholeNumber:
+            problems.append(
+                _(
+                    "%(product)s: enter how many to refund, from 0 to %(most)d.",
+                    product=line.localized("title"),
+                    most=line.quantity,
+                )
+            )
+    amount = None
+    if (form.amount.data or "").strip():
+        try:
+            amount = parse_money(form.amount.data)
+        except InvalidMoney:
+            problems.append(_("Enter the amount in yuan, such as 12.50."))
+    return quantities, amount, problems
+
+
+def _plan_problem(order, error: Exception) -> str:
+    """What is wrong with a refund's choice, in the seller's words."""
+    if isinstance(error, services.RefundTooLarge):
+        return _(
+            "You can refund at most %(left)s: what was paid less what was already refunded.",
+            left=format_fen(error.refundable_fen),
+        )
+    if isinstance(error, services.RefundQuantityTooLarge):
+        return _(
+            "One of the items is asked for more than is left to refund (%(left)d left).",
+            left=error.left,
+        )
+    return _("Choose what to refund: some items, an amount, or leave both empty for all.")
+
+
 @bp.post("/<number>/refund")
 @role_required(*SELLER_ROLES)
 def refund(number: str):
-    """Give a paid, shipped or delivered order's money back in full, through the gateway."""
+    """Refund part or all of a paid, shipped or delivered order, after a confirmation step.
+
+    The first submission shows what would be refunded; the second (with `confirm` and the
+    refunded amount the seller saw) gives it back through the gateway.
+    """
     order = _own_order_or_404(number)
-    form = ReasonForm(prefix="refund")
-    if not form.validate_on_submit():
-        return _detail_page(order, refund_form=form, status=422)
+    form = RefundForm(prefix="refund")
+    if not order.can_move_to(OrderStatus.REFUNDED):
+        flash(_("This order cannot be refunded now."), "error")
+        return redirect(url_for("seller_orders.detail", number=order.number))
+    chosen_text = {
+        line.id: (request.form.get(f"refund-line-{line.id}") or "").strip()[:10]
+        for line in order.lines
+    }
+    valid = form.validate_on_submit()
+    quantities, amount, problems = _refund_choice(order, form)
+    plan = None
+    if valid and not problems:
+        try:
+            plan = services.plan_refund(order, quantities, amount)
+        except (
+            services.RefundTooLarge,
+            services.RefundQuantityTooLarge,
+            services.NothingToRefund,
+        ) as error:
+            problems.append(_plan_problem(order, error))
+    if plan is None or request.form.get("refund-edit"):
+        form.amount.errors = list(form.amount.errors) + problems
+        status = 200 if request.form.get("refund-edit") else 422
+        return _detail_page(order, refund_form=form, refund_lines=chosen_text, status=status)
     try:
-        amount = services.refund_order(order, current_user, form.reason.data)
+        expected = whole_number(form.expected.data, least=0)
+    except NotAWholeNumber:
+        expected = None
+    if form.confirm.data != "1" or expected is None:
+        return _refund_confirmation(order, form, plan, chosen_text)
+    try:
+        made = services.refund(
+            order,
+            current_user,
+            form.reason.data,
+            line_quantities=quantities,
+            amount_fen=amount,
+            restock=form.restock.data,
+            expected_refunded_fen=expected,
+        )
+    except services.RefundChanged:
+        db.session.rollback()
+        flash(
+            _(
+                "This order was refunded meanwhile (another tab or a double click), so nothing "
+                "more was refunded. Check its refunds below."
+            ),
+            "error",
+        )
     except InvalidTransition:
         db.session.rollback()
         flash(_("This order cannot be refunded now."), "error")
+    except (
+        services.RefundTooLarge,
+        services.RefundQuantityTooLarge,
+        services.NothingToRefund,
+    ) as error:
+        db.session.rollback()
+        flash(_plan_problem(order, error), "error")
     except GatewayError:
         db.session.rollback()
         flash(
@@ -161,8 +290,24 @@ def refund(number: str):
         )
     else:
         db.session.commit()
-        flash(_("Refunded %(amount)s to the buyer.", amount=format_fen(amount)))
+        flash(_("Refunded %(amount)s to the buyer.", amount=format_fen(made.amount_fen)))
     return redirect(url_for("seller_orders.detail", number=order.number))
+
+
+def _refund_confirmation(order, form: RefundForm, plan, chosen_text):
+    """The confirmation step: what would be refunded, with the form to confirm or change it."""
+    amount, quantities = plan
+    lines = {line.id: line for line in order.lines}
+    return render_template(
+        "orders/refund_confirm.html",
+        order=order,
+        form=form,
+        amount_fen=amount,
+        chosen=[(lines[line_id], quantity) for line_id, quantity in quantities.items()],
+        chosen_text=chosen_text,
+        restock=bool(form.restock.data and quantities),
+        left_after_fen=order.refundable_fen - amount,
+    )
 
 
 @bp.get("/<number>/packing-slip")
@@ -200,12 +345,12 @@ def csv_cell(value: str) -> str:
 @bp.get("/export.csv")
 @role_required(*SELLER_ROLES)
 def export():
-    """The seller's orders (optionally one state) as a CSV file that opens in Excel or WPS."""
+    """The seller's orders (optionally one tab or state) as a CSV file that opens in Excel or WPS."""
     status = _status_filter()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for order in services.orders_for_export(current_user, status):
+    for order in seller_list.orders_for_export(current_user, status):
         writer.writerow(
             csv_cell(value)
             for value in [

@@ -20,7 +20,14 @@ from shop.accounts.models import User
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders import notifications
-from shop.orders.models import InvalidTransition, Order, OrderLine, OrderStatus
+from shop.orders.models import (
+    InvalidTransition,
+    Order,
+    OrderLine,
+    OrderRefund,
+    OrderRefundLine,
+    OrderStatus,
+)
 from shop.payments.gateway import GatewayError, gateway_named
 from shop.payments.models import Payment, PaymentStatus
 
@@ -145,19 +152,109 @@ def cancel_unpaid(order: Order, actor: User | str, code: str, reason: str = "") 
     return True
 
 
-def _refund_at_gateway(order: Order, key: str) -> int:
+def _actor_fields(order: Order, actor: User | str) -> tuple[str, int | None]:
+    """Who made a refund, as the refund history stores it: a kind and, for a person, their id."""
+    if isinstance(actor, str):
+        return actor, None
+    return ("seller" if actor.id == order.shop.owner_id else "staff"), actor.id
+
+
+def _give_back(
+    order: Order,
+    amount: int,
+    actor: User | str,
+    reason: str = "",
+    lines: dict[int, int] | None = None,
+    restocked: bool = False,
+    key: str = "",
+    expected_refunded_fen: int | None = None,
+) -> OrderRefund | None:
+    """Send `amount` of an order's money back through its payment's gateway and record it.
+
+    The amount is claimed first with one conditional UPDATE (`refunded_fen + amount <=
+    total_fen`, and `refunded_fen = expected` when given), before any money moves: of two
+    refunds racing, whatever the database, the second finds the first's claim and fails here,
+    so together they never give back more than was paid. The view rolls the claim back if the
+    gateway then refuses. A payment that never succeeded moves no money: the refund is only
+    recorded. Each refund of an order gets its own idempotency key at the gateway
+    (refund-<number>, then refund-<number>-2...), so a retry repeats that refund, never another.
+    Returns None when there is nothing to give back.
+
+    :raises RefundChanged: when refunded_fen is no longer `expected_refunded_fen`.
+    :raises RefundTooLarge: when the amount is more than is left to refund now.
+    :raises GatewayError: when the gateway refused or could not be reached.
+    """
+    if amount <= 0:
+        return None
+    db.session.flush()
+    conditions = [Order.id == order.id, Order.refunded_fen + amount <= Order.total_fen]
+    if expected_refunded_fen is not None:
+        conditions.append(Order.refunded_fen == expected_refunded_fen)
+    claimed = db.session.execute(
+        update(Order)
+        .where(*conditions)
+        .values(refunded_fen=Order.refunded_fen + amount, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(order, ["refunded_fen"])
+    if claimed != 1:
+        if expected_refunded_fen is not None and order.refunded_fen != expected_refunded_fen:
+            raise RefundChanged()
+        raise RefundTooLarge(amount, order.refundable_fen)
+    sequence = (
+        db.session.scalar(
+            select(func.coalesce(func.max(OrderRefund.sequence), 0)).where(
+                OrderRefund.order_id == order.id
+            )
+        )
+        + 1
+    )
+    if not key:
+        key = f"refund-{order.number}" if sequence == 1 else f"refund-{order.number}-{sequence}"
+    payment = order.payment
+    gateway_refund_id = ""
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        gateway_refund_id = gateway_named(payment.gateway).refund(payment, amount, key)
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(refunded_fen=Payment.refunded_fen + amount)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(payment, ["refunded_fen"])
+    actor_kind, actor_id = _actor_fields(order, actor)
+    refund = OrderRefund(
+        order=order,
+        sequence=sequence,
+        amount_fen=amount,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        reason=reason,
+        restocked=restocked,
+        gateway_refund_id=gateway_refund_id or "",
+        lines=[
+            OrderRefundLine(order_line_id=line_id, quantity=quantity)
+            for line_id, quantity in sorted((lines or {}).items())
+            if quantity > 0
+        ],
+    )
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def _refund_at_gateway(
+    order: Order, key: str = "", actor: User | str = "system", reason: str = ""
+) -> int:
     """Give an order's unrefunded amount back through its payment's gateway; returns it.
 
     :raises GatewayError: when the gateway refused or could not be reached.
     """
     payment = order.payment
-    amount = order.total_fen - order.refunded_fen
-    if amount <= 0 or payment is None or payment.status != PaymentStatus.SUCCEEDED:
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
         return 0
-    gateway_named(payment.gateway).refund(payment, amount, key)
-    order.refunded_fen += amount
-    payment.refunded_fen += amount
-    return amount
+    refund = _give_back(order, order.refundable_fen, actor, reason, key=key)
+    return refund.amount_fen if refund else 0
 
 
 def cancel_order(order: Order, actor: User, reason: str) -> None:
@@ -180,8 +277,8 @@ def cancel_order(order: Order, actor: User, reason: str) -> None:
     order.set_status(OrderStatus.CANCELLED, actor, note=reason)
     order.cancel_reason = reason
     if was == OrderStatus.PAID:
-        _refund_at_gateway(order, key=f"refund-{order.number}")
-    release_stock(order)
+        _refund_at_gateway(order, actor=actor, reason=reason)
+    _return_stock(order, _unreturned_quantities(order))
     _close_payment_if_all_cancelled(order.payment)
 
 
@@ -207,13 +304,129 @@ def _close_payment_if_all_cancelled(payment: Payment | None) -> None:
         payment.status = PaymentStatus.CANCELLED
 
 
-def refund_order(order: Order, actor: User, reason: str) -> int:
-    """Give a paid order's money back in full through the gateway; returns the amount refunded.
+class NothingToRefund(ValueError):
+    """The refund chose no money: a zero amount, or the order has nothing left to refund."""
 
-    Stock returns when the goods had not left yet (the order was paid, not shipped).
+
+class RefundTooLarge(ValueError):
+    """The refund asks for more than was paid less what was already refunded."""
+
+    def __init__(self, asked_fen: int, refundable_fen: int):
+        super().__init__(f"asked {asked_fen} fen, only {refundable_fen} fen left to refund")
+        self.asked_fen = asked_fen
+        self.refundable_fen = refundable_fen
+
+
+class RefundQuantityTooLarge(ValueError):
+    """A line's refund quantity is more than was bought less what was already refunded."""
+
+    def __init__(self, line_id: int, asked: int, left: int):
+        super().__init__(f"line {line_id}: asked {asked}, only {left} left to refund")
+        self.line_id = line_id
+        self.asked = asked
+        self.left = left
+
+
+class RefundChanged(ValueError):
+    """The order was refunded by someone else since the seller confirmed: nothing was done."""
+
+
+def refunded_quantities(order: Order, restocked_only: bool = False) -> dict[int, int]:
+    """How many of each of the order's lines earlier refunds were for (line id -> quantity)."""
+    statement = (
+        select(OrderRefundLine.order_line_id, func.sum(OrderRefundLine.quantity))
+        .join(OrderRefund, OrderRefund.id == OrderRefundLine.refund_id)
+        .where(OrderRefund.order_id == order.id)
+        .group_by(OrderRefundLine.order_line_id)
+    )
+    if restocked_only:
+        statement = statement.where(OrderRefund.restocked.is_(True))
+    return {line_id: int(quantity) for line_id, quantity in db.session.execute(statement)}
+
+
+def plan_refund(
+    order: Order, line_quantities: dict[int, int] | None = None, amount_fen: int | None = None
+) -> tuple[int, dict[int, int]]:
+    """What a refund would give back: (amount in fen, line id -> quantity). Changes nothing.
+
+    The amount is `amount_fen` when given, else what the chosen lines cost; with neither, it is
+    everything left to refund, with every line's quantity not yet refunded.
+
+    :raises RefundQuantityTooLarge: when a line is asked for more than is left of it, or the
+        line is not the order's.
+    :raises NothingToRefund: when the amount comes to zero (or less).
+    :raises RefundTooLarge: when it is more than what was paid less what was refunded.
+    """
+    lines = {line.id: line for line in order.lines}
+    already = refunded_quantities(order)
+    chosen: dict[int, int] = {}
+    for line_id, quantity in (line_quantities or {}).items():
+        if quantity <= 0:
+            continue
+        line = lines.get(line_id)
+        left = line.quantity - already.get(line_id, 0) if line else 0
+        if quantity > left:
+            raise RefundQuantityTooLarge(line_id, quantity, left)
+        chosen[line_id] = quantity
+    if amount_fen is None and chosen:
+        amount_fen = sum(
+            lines[line_id].unit_price_fen * quantity for line_id, quantity in chosen.items()
+        )
+    elif amount_fen is None:
+        # Nothing chosen: all that is left, money and items.
+        amount_fen = order.refundable_fen
+        chosen = {
+            line_id: line.quantity - already.get(line_id, 0)
+            for line_id, line in lines.items()
+            if line.quantity > already.get(line_id, 0)
+        }
+    if amount_fen <= 0:
+        raise NothingToRefund()
+    if amount_fen > order.refundable_fen:
+        raise RefundTooLarge(amount_fen, order.refundable_fen)
+    return amount_fen, chosen
+
+
+def _lock_for_refund(order: Order) -> None:
+    """Lock the order's payment (if any), then the order itself, and re-read what was refunded.
+
+    The same order as every other change to a payment's orders (payment, orders, stock), so a
+    refund never deadlocks with a webhook or a cancel; two refunds of one order wait in line.
+    """
+    if order.payment_id is not None:
+        lock_payment(order.payment_id)
+    db.session.scalar(
+        select(Order)
+        .where(Order.id == order.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def refund(
+    order: Order,
+    actor: User,
+    reason: str,
+    line_quantities: dict[int, int] | None = None,
+    amount_fen: int | None = None,
+    restock: bool = False,
+    expected_refunded_fen: int | None = None,
+) -> OrderRefund:
+    """Give part or all of a paid order's money back through the gateway, and record it. Flushes.
+
+    The amount comes from plan_refund(): typed, or what the chosen lines cost, or all that is
+    left. It is checked again under the order's lock, so two refunds racing can never give back
+    more than was paid. `expected_refunded_fen` is what the seller saw refunded when they
+    confirmed: if it changed meanwhile (a double click, another tab) nothing is done.
+
+    Stock returns only with `restock` (the seller says the refunded goods came back, or never
+    left), and only for the chosen lines' quantities. When everything is refunded the order
+    becomes refunded; before that it keeps its status (it may still ship) and is partly refunded.
 
     :raises ReasonRequired: when no reason is given.
     :raises InvalidTransition: when the order is not paid, shipped or delivered.
+    :raises RefundChanged: when the order's refunds changed since the seller confirmed.
+    :raises RefundQuantityTooLarge, NothingToRefund, RefundTooLarge: see plan_refund().
     :raises GatewayError: when the gateway refused the refund (nothing changes then).
     """
     reason = (reason or "").strip()
@@ -221,16 +434,92 @@ def refund_order(order: Order, actor: User, reason: str) -> int:
         raise ReasonRequired()
     if not order.can_move_to(OrderStatus.REFUNDED):
         raise InvalidTransition(order.status, OrderStatus.REFUNDED)
-    if order.payment_id is not None:
-        lock_payment(order.payment_id)
-    was = order.status
-    # The status moves first: a second click racing this one fails here, before any money moves.
-    order.set_status(OrderStatus.REFUNDED, actor, note=reason)
-    amount = _refund_at_gateway(order, key=f"refund-{order.number}")
-    if was == OrderStatus.PAID:
-        release_stock(order)
-    signals.order_refunded.send(order.shop, order=order)
-    return amount
+    _lock_for_refund(order)
+    if not order.can_move_to(OrderStatus.REFUNDED):
+        raise InvalidTransition(order.status, OrderStatus.REFUNDED)
+    if expected_refunded_fen is not None and order.refunded_fen != expected_refunded_fen:
+        raise RefundChanged()
+    amount, chosen = plan_refund(order, line_quantities, amount_fen)
+    restocked = bool(restock and chosen)
+    made = _give_back(
+        order,
+        amount,
+        actor,
+        reason,
+        chosen,
+        restocked,
+        expected_refunded_fen=(
+            order.refunded_fen if expected_refunded_fen is None else expected_refunded_fen
+        ),
+    )
+    # Checked again now that this refund holds the order: a racing refund of the same items
+    # has either committed (and is counted) or waits for this one.
+    _check_quantities_left(order, chosen)
+    if restocked:
+        _return_stock(order, chosen)
+    if order.refunded_fen >= order.total_fen:
+        order.set_status(OrderStatus.REFUNDED, actor, note=reason)
+    else:
+        order.record_event(order.status, order.status, actor, code="partly_refunded", note=reason)
+    signals.order_refunded.send(order.shop, order=order, refund=made)
+    return made
+
+
+def _check_quantities_left(order: Order, chosen: dict[int, int]) -> None:
+    """Refuse a refund whose lines, counted with every refund of the order, exceed what was bought.
+
+    :raises RefundQuantityTooLarge: for the first such line.
+    """
+    counted = refunded_quantities(order)
+    for line in order.lines:
+        if line.id in chosen and counted.get(line.id, 0) > line.quantity:
+            left = line.quantity - (counted[line.id] - chosen[line.id])
+            raise RefundQuantityTooLarge(line.id, chosen[line.id], max(left, 0))
+
+
+def _return_stock(order: Order, quantities: dict[int, int]) -> None:
+    """Put some of an order's quantities back on stock (and on their discounts' caps)."""
+    lines = {line.id: line for line in order.lines}
+    chosen = [(lines[line_id], quantity) for line_id, quantity in quantities.items() if quantity]
+    for line, quantity in sorted(chosen, key=lambda pair: pair[0].discount_id or 0):
+        if line.discount_id is not None:
+            release_discount_units(line.discount_id, quantity)
+    for line, quantity in sorted(chosen, key=lambda pair: pair[0].id):
+        if line.variant_id is not None:
+            db.session.execute(
+                update(Variant)
+                .where(Variant.id == line.variant_id)
+                .values(stock=Variant.stock + quantity)
+                .execution_options(synchronize_session=False, stock_move=True)
+            )
+
+
+def _unreturned_quantities(order: Order) -> dict[int, int]:
+    """Each line's quantity less what refunds already put back on stock."""
+    returned = refunded_quantities(order, restocked_only=True)
+    return {line.id: line.quantity - returned.get(line.id, 0) for line in order.lines}
+
+
+def refund_order(order: Order, actor: User, reason: str) -> int:
+    """Give all that is left of a paid order's money back; returns the amount refunded.
+
+    Stock returns when the goods had not left yet (the order was paid, not shipped).
+
+    :raises ReasonRequired: when no reason is given.
+    :raises InvalidTransition: when the order is not paid, shipped or delivered.
+    :raises GatewayError: when the gateway refused the refund (nothing changes then).
+    """
+    already = refunded_quantities(order)
+    lines = {line.id: line.quantity - already.get(line.id, 0) for line in order.lines}
+    made = refund(
+        order,
+        actor,
+        reason,
+        line_quantities=lines,
+        amount_fen=order.refundable_fen,
+        restock=order.status == OrderStatus.PAID,
+    )
+    return made.amount_fen
 
 
 def record_gateway_refund(order: Order, actor: str) -> bool:
@@ -239,10 +528,21 @@ def record_gateway_refund(order: Order, actor: str) -> bool:
         return False
     was = order.status
     order.set_status(OrderStatus.REFUNDED, actor, code="refunded_at_gateway")
-    order.refunded_fen = order.total_fen
+    left = order.refundable_fen
+    if left > 0:
+        order.refunded_fen = order.total_fen
+        db.session.add(
+            OrderRefund(
+                order=order,
+                sequence=len(order.refunds) + 1,
+                amount_fen=left,
+                actor_kind=actor,
+                restocked=was == OrderStatus.PAID,
+            )
+        )
     if was == OrderStatus.PAID:
-        release_stock(order)
-    signals.order_refunded.send(order.shop, order=order)
+        _return_stock(order, _unreturned_quantities(order))
+    signals.order_refunded.send(order.shop, order=order, refund=None)
     return True
 
 
@@ -251,7 +551,7 @@ def refund_late_payment(order: Order, actor: str) -> int:
 
     :raises GatewayError: when the refund failed; the event is then retried later.
     """
-    amount = _refund_at_gateway(order, key=f"late-{order.number}")
+    amount = _refund_at_gateway(order, key=f"late-{order.number}", actor=actor)
     if amount:
         order.record_event(order.status, order.status, actor, code="late_payment_refunded")
     return amount
@@ -394,7 +694,11 @@ def seller_order(user: User, number: str) -> Order | None:
         select(Order)
         .join(Order.shop)
         .where(Order.number == number, Shop.owner_id == user.id)
-        .options(selectinload(Order.lines), selectinload(Order.events))
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.events),
+            selectinload(Order.refunds).selectinload(OrderRefund.lines),
+        )
     )
 
 
@@ -417,7 +721,12 @@ def order_by_number(number: str) -> Order | None:
     return db.session.scalar(
         select(Order)
         .where(Order.number == (number or "").strip().upper())
-        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.shop))
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.events),
+            selectinload(Order.shop),
+            selectinload(Order.refunds).selectinload(OrderRefund.lines),
+        )
     )
 
 

@@ -145,6 +145,7 @@ def order_reason_label(code: str) -> str:
             "The buyer placed a newer order from the same cart before paying; the stock was released."
         ),
         "refunded_at_gateway": _("Refunded at the payment service."),
+        "partly_refunded": _("Part of the order was refunded (see the refunds)."),
         "address_changed": _("The delivery address was changed (before → after)."),
         "late_payment_refunded": _(
             "The payment arrived after the order was cancelled and was refunded in full automatically."

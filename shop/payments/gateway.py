@@ -17,6 +17,8 @@ class EventKind:
 
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    #: One attempt was refused (a declined card): the checkout stays open for another try.
+    DECLINED = "declined"
     EXPIRED = "expired"
     REFUNDED = "refunded"
     #: Noted but nothing to do (e.g. Checkout finished, an Alipay payment still on its way).

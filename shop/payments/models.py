@@ -34,6 +34,7 @@ class Payment(Timestamped, db.Model):
         ),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_in_range"),
+        CheckConstraint("declines >= 0", name="declines_not_negative"),
         # The expiry job looks for open payments past their deadline.
         Index("ix_payment_status_expires", "status", "expires_at"),
     )
@@ -56,6 +57,9 @@ class Payment(Timestamped, db.Model):
     #: After this the gateway no longer takes the payment and the orders' stock is released.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Attempts the gateway refused so far (a declined card). The orders stay reserved for
+    #: another try; webhooks.DECLINES_ALLOWED says after how many the checkout fails.
+    declines: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The cart this checkout was placed from, and what it showed (the checkout's quote): the
     #: same cart state submitted again lands on this payment instead of making a second one.
     cart_id: Mapped[int | None] = mapped_column(

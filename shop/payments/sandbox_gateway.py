@@ -59,9 +59,9 @@ def paid_event(payment) -> PaymentEvent:
     return new_event(payment, EventKind.SUCCEEDED, "checkout.session.completed")
 
 
-def failed_event(payment) -> PaymentEvent:
-    """The event of a declined (or not confirmed) sandbox payment."""
-    return new_event(payment, EventKind.FAILED, "checkout.session.async_payment_failed")
+def declined_event(payment) -> PaymentEvent:
+    """The event of a declined (or not confirmed) card: the buyer may try another one."""
+    return new_event(payment, EventKind.DECLINED, "payment_intent.payment_failed")
 
 
 class SandboxGateway:

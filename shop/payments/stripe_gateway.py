@@ -142,6 +142,17 @@ class StripeGateway:
                 amount_fen=data.get("amount_total"),
                 currency=(data.get("currency") or "").upper() or None,
             )
+        if event.type == "payment_intent.payment_failed":
+            # A card refused on Checkout's page: the session stays open for another card.
+            metadata = data.get("metadata") or {}
+            return PaymentEvent(
+                id=event.id,
+                gateway=self.name,
+                type=event.type,
+                kind=EventKind.DECLINED,
+                payment_token=metadata.get("payment_token"),
+                payment_intent=data.get("id"),
+            )
         if event.type == "charge.refunded":
             metadata = data.get("metadata") or {}
             return PaymentEvent(

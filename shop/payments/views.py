@@ -72,6 +72,21 @@ def _sandbox_open_or_done(token: str):
     return payment, (None if payment.is_open else _done(payment))
 
 
+def _declined(payment: Payment):
+    """A refused card: back to the card form with the orders kept, until the attempts run out."""
+    webhooks.process_event(sandbox_gateway.declined_event(payment))
+    db.session.commit()
+    if payment.is_open:
+        return redirect(url_for("payments.sandbox_checkout", token=payment.token), code=303)
+    flash(
+        _(
+            "Your card was declined again. The orders were cancelled and the items released; nothing was charged."
+        ),
+        "error",
+    )
+    return _done(payment)
+
+
 @bp.route("/sandbox/<token>", methods=["GET", "POST"])
 def sandbox_checkout(token: str):
     """The sandbox's hosted-checkout page: a card form that takes only the test numbers."""
@@ -91,20 +106,19 @@ def sandbox_checkout(token: str):
             db.session.commit()
             return _done(payment)
         if outcome == CardOutcome.DECLINED:
-            webhooks.process_event(sandbox_gateway.failed_event(payment))
-            db.session.commit()
-            flash(
-                _("Your card was declined. Nothing was charged, and the items were released."),
-                "error",
-            )
-            return _done(payment)
+            return _declined(payment)
         if outcome == CardOutcome.NEEDS_CONFIRMATION:
             payment.status = PaymentStatus.REQUIRES_ACTION
             db.session.commit()
             return redirect(url_for("payments.sandbox_confirm", token=token), code=303)
         refused = True
+    allowed = webhooks.DECLINES_ALLOWED.get(payment.gateway)
     return render_template(
-        "payments/sandbox_checkout.html", payment=payment, form=form, refused=refused
+        "payments/sandbox_checkout.html",
+        payment=payment,
+        form=form,
+        refused=refused,
+        attempts_left=None if allowed is None else allowed - payment.declines,
     ), (422 if refused else 200)
 
 
@@ -122,14 +136,7 @@ def sandbox_confirm(token: str):
             webhooks.process_event(sandbox_gateway.paid_event(payment))
             db.session.commit()
         else:
-            webhooks.process_event(sandbox_gateway.failed_event(payment))
-            db.session.commit()
-            flash(
-                _(
-                    "The payment was not confirmed. Nothing was charged, and the items were released."
-                ),
-                "error",
-            )
+            return _declined(payment)
         return _done(payment)
     return render_template("payments/sandbox_confirm.html", payment=payment, form=form)
 

@@ -17,6 +17,13 @@ from shop.orders.models import OrderStatus
 from shop.payments.gateway import EventKind, PaymentEvent
 from shop.payments.models import Payment, PaymentStatus, WebhookEvent
 
+#: Refused attempts a checkout takes before it fails and its stock is released, per gateway.
+#: The sandbox's page takes the attempts itself, so it sets the cap. Stripe's hosted page keeps
+#: taking attempts whatever we decide, so failing our side there would only turn the next good
+#: card into a charge and a refund: Stripe limits attempts itself (Radar blocks card testing),
+#: and its Checkout Session ends with the reservation, after which the expiry job frees the stock.
+DECLINES_ALLOWED = {"sandbox": 5, "stripe": None}
+
 
 class EventTooEarly(Exception):
     """The event is about something we have not heard of yet; the gateway should send it again."""
@@ -105,6 +112,19 @@ def _closed(event: PaymentEvent, payment: Payment, status: str, code: str) -> st
     return f"{status}: cancelled {cancelled} orders, stock released"
 
 
+def _declined(event: PaymentEvent, payment: Payment) -> str:
+    """One attempt refused: count it; the orders keep their stock until the payment window ends."""
+    if payment.status not in PaymentStatus.OPEN:
+        return f"ignored: payment already {payment.status}"
+    payment.declines += 1
+    # A failed bank confirmation leads back to the card form, like a declined card.
+    payment.status = PaymentStatus.PENDING
+    allowed = DECLINES_ALLOWED.get(payment.gateway)
+    if allowed is not None and payment.declines >= allowed:
+        return _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
+    return f"declined ({payment.declines}): orders kept for another try"
+
+
 def _refunded(event: PaymentEvent, payment: Payment) -> str:
     total = event.refunded_fen or 0
     if payment.status != PaymentStatus.SUCCEEDED:
@@ -140,6 +160,8 @@ def process_event(event: PaymentEvent) -> str:
             outcome = _succeeded(event, payment)
         elif event.kind == EventKind.FAILED:
             outcome = _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
+        elif event.kind == EventKind.DECLINED:
+            outcome = _declined(event, payment)
         elif event.kind == EventKind.EXPIRED:
             outcome = _closed(event, payment, PaymentStatus.EXPIRED, "expired")
         elif event.kind == EventKind.REFUNDED:

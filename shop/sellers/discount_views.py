@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from products.models import DiscountKind
 from products.services import current_discount
 from shop.extensions import db
-from shop.models_base import utcnow
+from shop.models_base import current_language, utcnow
 from shop.orders.views import BEIJING
 from shop.parsing import id_or_none, row_id
 from shop.sellers import discounts as services
@@ -54,10 +54,17 @@ class DiscountForm(FlaskForm):
         default=DiscountKind.PERCENT,
         validators=[InputRequired(message=_l("Choose a percentage off or a fixed price."))],
     )
+    #: The English page asks for a percentage off ("20" is 20% off); the Chinese page asks for
+    #: 折 ("8" means buyers pay 80%). The page shows one of the two; the one sent is the one used.
     percent_off = WholeNumberField(
-        _l("Percentage off"),
+        _l("Percentage off (% off)"),
         validators=[Optional(), NumberRange(1, 99, message=_l("Enter a percentage from 1 to 99."))],
-        render_kw={"inputmode": "numeric", "min": 1, "max": 99},
+        render_kw={"inputmode": "numeric", "min": 1, "max": 99, "autocomplete": "off"},
+    )
+    zhe = StringField(
+        _l("Discount in 折"),
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     fixed_price = YuanField(_l("Discount price (yuan)"), required=False, minimum_fen=1)
     starts_at = DateTimeLocalField(
@@ -78,12 +85,33 @@ class DiscountForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
+    #: The percentage off that the 折 typed stands for, once validated.
+    zhe_percent_off: int | None = None
     # Rendered by the template as checkboxes grouped by product; ownership is checked by the view.
     variants = SelectMultipleField(_l("Variants"), coerce=row_id, validate_choice=False)
 
+    @property
+    def in_zhe(self) -> bool:
+        """Whether the percentage is asked (GET) or was sent (POST) as 折."""
+        if request.method == "POST":
+            return "zhe" in request.form
+        return current_language() == "zh"
+
     def validate_percent_off(self, field):
-        if self.kind.data == DiscountKind.PERCENT and field.data is None:
+        if self.kind.data == DiscountKind.PERCENT and not self.in_zhe and field.data is None:
             raise ValidationError(_l("Enter a percentage from 1 to 99."))
+
+    def validate_zhe(self, field):
+        self.zhe_percent_off = None
+        if self.kind.data == DiscountKind.PERCENT and self.in_zhe:
+            try:
+                self.zhe_percent_off = services.percent_off_from_zhe(field.data)
+            except services.DiscountProblem as problem:
+                raise ValidationError(str(problem)) from None
+
+    def chosen_percent_off(self) -> int | None:
+        """The percentage off asked for, whichever way it was typed."""
+        return self.zhe_percent_off if self.in_zhe else self.percent_off.data
 
     def validate_fixed_price(self, field):
         if self.kind.data == DiscountKind.FIXED_PRICE and field.fen is None:
@@ -101,7 +129,7 @@ def _details(form: DiscountForm) -> services.DiscountDetails:
         name_zh=form.name_zh.data or "",
         name_en=form.name_en.data or "",
         kind=form.kind.data,
-        percent_off=form.percent_off.data if percent else None,
+        percent_off=form.chosen_percent_off() if percent else None,
         fixed_price_fen=None if percent else form.fixed_price.fen,
         starts_at=beijing_to_utc(form.starts_at.data),
         ends_at=beijing_to_utc(form.ends_at.data),
@@ -131,6 +159,7 @@ def index():
         groups=groups,
         form=FlaskForm(),
         discount_label=services.discount_label,
+        amount_text=services.amount_text,
     )
 
 
@@ -161,8 +190,11 @@ def new():
                 db.session.commit()
                 flash(
                     _(
-                        "Discount “%(name)s” scheduled. Buyers see it on the product pages while it runs.",
+                        "Discount “%(name)s” (%(amount)s) scheduled: %(prices)s. "
+                        "Buyers see it on the product pages while it runs.",
                         name=services.discount_label(discount),
+                        amount=services.amount_text(discount),
+                        prices=services.price_examples(discount),
                     )
                 )
                 return redirect(url_for("discounts.index"))

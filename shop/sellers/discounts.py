@@ -6,6 +6,7 @@ window in the future, an amount that really is a discount, the seller's own vari
 two discounts on one variant at the same moment, so that at most one ever applies.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from products.models import (
     Variant,
     discount_variant,
 )
+from products.services import discount_price_fen
 from shop import signals
 from shop.extensions import db
 from shop.models_base import as_utc, current_language, utcnow
@@ -63,6 +65,78 @@ class DiscountDetails:
     ends_at: datetime
     quantity_cap: int | None
     variant_ids: tuple[int, ...]
+
+
+# --- 折: how Chinese sellers and buyers say a percentage ---------------------------------------
+#
+# "8 折" means the buyer pays 80% of the regular price (20% off); "8.5 折" pays 85%. Sellers type
+# 1 to 9.9 with at most one decimal: that covers every percentage a discount may take off (1% to
+# 90%) in the steps anyone uses, and nothing is guessed. "85" is refused with a pointer to 8.5,
+# because a seller who types it means 85折 while the same digits read as a number would be 85.
+
+_ZHE = re.compile(r"([1-9])(?:\.([0-9]))?", re.ASCII)
+_ZHE_TWO_DIGITS = re.compile(r"([1-9])([0-9])", re.ASCII)
+
+
+def percent_off_from_zhe(text: str | None) -> int:
+    """The percentage off that a 折 typed by the seller stands for: "8" -> 20, "8.5" -> 15.
+
+    :raises DiscountProblem: on anything but 1 to 9.9 with at most one decimal ("8 折" is fine).
+    """
+    typed = (text or "").strip().removesuffix("折").strip()
+    match = _ZHE.fullmatch(typed)
+    if match is None:
+        two = _ZHE_TWO_DIGITS.fullmatch(typed)
+        if two:
+            meant = two[1] if two[2] == "0" else f"{two[1]}.{two[2]}"
+            raise DiscountProblem(
+                "zhe",
+                _(
+                    "For %(typed)s折 enter %(meant)s: 折 go from 1 to 9.9 "
+                    "(8.5 means buyers pay 85%% of the regular price).",
+                    typed=typed,
+                    meant=meant,
+                ),
+            )
+        raise DiscountProblem(
+            "zhe", _("Enter 折 from 1 to 9.9 with at most one decimal, like 8 or 8.5.")
+        )
+    return 100 - (int(match[1]) * 10 + int(match[2] or 0))
+
+
+def zhe_text(percent_off: int) -> str:
+    """A percentage off as 折 digits: 20 -> "8", 15 -> "8.5"."""
+    tenths = 100 - percent_off
+    return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
+
+
+def amount_text(discount: Discount) -> str:
+    """What a discount takes off, in the reader's words: "8.5折" in Chinese, "15% off" in English,
+    or its fixed price."""
+    if discount.kind == DiscountKind.PERCENT:
+        if current_language() == "zh":
+            # 折 is the unit itself, like ¥ in money.py: Chinese readers say a percentage this way.
+            return f"{zhe_text(discount.percent_off)}折"
+        return _("%(percent)d%% off", percent=discount.percent_off)
+    return _("fixed price %(price)s", price=format_fen(discount.fixed_price_fen))
+
+
+def price_examples(discount: Discount, most: int = 3) -> str:
+    """The chosen variants' regular and discount prices, for the message after scheduling:
+    "5斤装 ¥39.90 → ¥31.92; 10斤装 ¥69.90 → ¥55.92 (and 2 more)"."""
+    shown = []
+    for variant in discount.variants[:most]:
+        price = discount_price_fen(
+            variant.price_fen, discount.kind, discount.percent_off, discount.fixed_price_fen
+        )
+        shown.append(
+            f"{variant.product.localized('title')} · {variant.localized('spec')} "
+            f"{format_fen(variant.price_fen)} → {format_fen(price)}"
+        )
+    text = "; ".join(shown)
+    if len(discount.variants) > most:
+        text += " " + _("(and %(count)d more)", count=len(discount.variants) - most)
+    return text
 
 
 def discount_state(discount: Discount, now: datetime | None = None) -> str:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
+    BooleanField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -140,6 +141,17 @@ class ShopForm(FlaskForm):
             raise ValidationError(_l("Give your shop a name, in Chinese or English."))
 
 
+class CategoryField(SelectField):
+    """The category select: filled from a listing, it takes the category's id, not the object.
+
+    (Filled with obj=product, WTForms hands it product.category; an object matches no option,
+    so nothing was preselected and saving the untouched form wiped the category.)
+    """
+
+    def process_data(self, value):
+        super().process_data(getattr(value, "id", value) if value is not None else 0)
+
+
 class ListingForm(FlaskForm):
     """What the product is: titles, descriptions, category and tags."""
 
@@ -147,10 +159,13 @@ class ListingForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=[Length(max=120)])
     description_zh = TextAreaField(_l("Description in Chinese"), validators=[Length(max=10000)])
     description_en = TextAreaField(_l("Description in English"), validators=[Length(max=10000)])
-    category = SelectField(_l("Category"), coerce=int, default=0)
+    category = CategoryField(_l("Category"), coerce=int, default=0)
     tags = StringField(
         _l("Tags (separated by commas)"), validators=[Length(max=500)], render_kw={"maxlength": 500}
     )
+
+    #: Shown only when a price is far from the category's usual range (products.price_range).
+    confirm_prices = BooleanField(_l("Yes, these prices are right: save them"))
 
     def validate_title_zh(self, field):
         if not (field.data or "").strip() and not (self.title_en.data or "").strip():

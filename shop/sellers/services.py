@@ -610,6 +610,12 @@ def move_photo(product: Product, image: ProductImage, offset: int) -> None:
     _renumber(product, ordered)
 
 
+def order_photos(product: Product, ordered: list[ProductImage]) -> None:
+    """Put the listing's photos in this order (the first is the cover); any left out go last."""
+    rest = sorted(product.images, key=lambda each: each.position)
+    _renumber(product, ordered + [image for image in rest if image not in ordered])
+
+
 def make_cover(product: Product, image: ProductImage) -> None:
     """Make a photo the listing's cover (position 0), keeping the others' order."""
     ordered = sorted(product.images, key=lambda each: each.position)

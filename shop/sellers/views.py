@@ -23,6 +23,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
+from products import price_range
 from products import services as catalogue
 from products.images import ImageRejected, ProcessedImage, thumbnail_name
 from products.models import Product, ProductStatus, ShopKind
@@ -30,9 +31,9 @@ from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.models_base import current_language
-from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_money
-from shop.parsing import NotAWholeNumber, id_or_none, whole_number
-from shop.sellers import csv_io, services
+from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, format_fen, parse_money
+from shop.parsing import NotAWholeNumber, id_or_none, whole_number, whole_number_or
+from shop.sellers import csv_io, pending_photos, services
 from shop.sellers.forms import (
     MOST_UNITS,
     ImportForm,
@@ -142,11 +143,7 @@ def _chosen_files(field) -> list[FileStorage]:
 # --- Shop ------------------------------------------------------------------------------------
 
 
-@bp.get("/")
-@shop_required
-def home():
-    """The workspace's front door: the listings of the seller's shop."""
-    return redirect(url_for("sellers.products"))
+# The workspace's front door, /sell/, is the home board in shop/sellers/home_views.py.
 
 
 def _shop_form(shop) -> ShopForm:
@@ -336,55 +333,126 @@ def _variant_details(form: VariantForm) -> services.VariantDetails:
     )
 
 
+def _kept_photos(field, *, one: bool = False):
+    """Photos the form carries (pending tokens) plus those chosen now, stored at once.
+
+    Returns (pending photos, problem message or None, status). Storing at once means a form sent
+    back for any reason still holds its photos; a photo chosen now replaces a kept one when the
+    form takes only one.
+    """
+    kept = pending_photos.read_tokens(g.shop, request.form.getlist("pending_photo"))
+    files = _chosen_files(field)[: 1 if one else None]
+    stored, problem, status = _store_uploads(files)
+    fresh = [
+        pending_photos.pending(g.shop, photo, upload.filename or "")
+        for photo, upload in zip(stored, files, strict=False)
+    ]
+    if one and (fresh or problem):
+        kept = []
+    keys = {photo.key for photo in kept}
+    return kept + [photo for photo in fresh if photo.key not in keys], problem, status
+
+
+def _prices_confirmed(listing_form: ListingForm, price_fields: list) -> bool:
+    """False (with a message on each) when typed prices are far from the category's usual range
+    and the seller has not yet ticked that they are right."""
+    category_id = listing_form.category.data or None
+    if listing_form.confirm_prices.data or not category_id:
+        return True
+    far = [
+        field
+        for field in price_fields
+        if field.fen is not None and price_range.is_far_from_usual(category_id, field.fen)
+    ]
+    if not far:
+        return True
+    lowest, highest = price_range.usual_range(category_id)
+    for field in far:
+        field.errors.append(
+            _(
+                "%(price)s is far from the usual %(lowest)s to %(highest)s in this category. Check it; if it is right, tick the box by the save button and save again.",
+                price=format_fen(field.fen),
+                lowest=format_fen(lowest),
+                highest=format_fen(highest),
+            )
+        )
+    return False
+
+
+def _render_new(form: NewListingForm, status: int = 200, kept=(), price_warning: bool = False):
+    return render_template(
+        "sellers/new_product.html",
+        form=form,
+        shop=g.shop,
+        kept_photos=kept,
+        price_warning=price_warning,
+    ), status
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @shop_required
 def new_product():
     """A new listing: the product, its first variant and optionally its first photo."""
     form = NewListingForm()
     form.category.choices = _category_choices()
-    status = 200
-    if form.validate_on_submit():
+    if request.method == "GET":
+        return _render_new(form)
+    valid = form.validate_on_submit()
+    # The photo is stored whatever else is wrong, so that it comes back with the form.
+    kept, problem, status = _kept_photos(form.photo, one=True)
+    form.photo.errors = [problem] if problem else []
+    if valid:
         try:
             services.check_sku_free(form.sku.data)
         except services.SkuTaken as error:
             form.sku.errors.append(str(error))
-            return render_template("sellers/new_product.html", form=form, shop=g.shop), 422
-        photos, problem, status = _store_uploads(_chosen_files(form.photo))
-        if problem:
-            # Everything else typed stays in the form; only the photo must be chosen again.
-            form.photo.errors.append(problem)
-        else:
-            product = services.create_listing(
-                g.shop, _listing_details(form), _variant_details(form)
-            )
-            services.add_photos(product, photos)
-            db.session.commit()
-            flash(_("Draft saved. Add more photos, then publish it when it is ready."))
-            return redirect(url_for("sellers.edit_product", product_id=product.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("sellers/new_product.html", form=form, shop=g.shop), status
+            valid = False
+    price_warning = valid and not _prices_confirmed(form, [form.price])
+    if not valid or problem or price_warning:
+        return _render_new(form, status if problem else 422, kept, price_warning)
+    product = services.create_listing(g.shop, _listing_details(form), _variant_details(form))
+    services.add_photos(product, pending_photos.as_processed(kept))
+    db.session.commit()
+    flash(_("Draft saved. Add more photos, then publish it when it is ready."))
+    return redirect(url_for("sellers.edit_product", product_id=product.id))
 
 
-def _render_edit(product: Product, status: int = 200, **forms):
-    listing_form = forms.get("listing_form") or ListingForm(
-        obj=product, formdata=None, category=product.category_id or 0
-    )
+def _render_edit(product: Product, status: int = 200, **state):
+    """The listing page: one form for details, variants and photos, and one save button."""
+    listing_form = state.get("listing_form") or ListingForm(obj=product, formdata=None)
     listing_form.category.choices = _category_choices()
-    variant_forms = {}
+    variant_forms = state.get("variant_forms") or {}
     for variant in product.variants:
-        variant_form = forms.get(f"variant_{variant.id}") or VariantForm(
-            formdata=None, prefix=f"v{variant.id}", obj=variant, price=variant.price_fen
-        )
-        variant_forms[variant.id] = variant_form
+        if variant.id not in variant_forms:
+            variant_forms[variant.id] = VariantForm(
+                formdata=None,
+                prefix=f"v{variant.id}",
+                obj=variant,
+                price=variant.price_fen,
+                meta={"csrf": False},
+            )
+    new_variant_form = state.get("new_variant_form") or VariantForm(
+        formdata=None, prefix="new", meta={"csrf": False}
+    )
+    photo_places = state.get("photo_places", {})
     return render_template(
         "sellers/edit_product.html",
         shop=g.shop,
         product=product,
         listing_form=listing_form,
         variant_forms=variant_forms,
-        new_variant_form=forms.get("new_variant_form") or VariantForm(formdata=None, prefix="new"),
-        photo_form=forms.get("photo_form") or PhotoForm(formdata=None),
+        new_variant_form=new_variant_form,
+        photo_form=state.get("photo_form") or PhotoForm(formdata=None, meta={"csrf": False}),
+        kept_photos=state.get("kept", ()),
+        removed_variants=state.get("removed_variants", set()),
+        removed_photos=state.get("removed_photos", set()),
+        ordered_images=sorted(
+            product.images,
+            key=lambda image: (photo_places.get(image.id, image.position + 1), image.position),
+        ),
+        price_warning=state.get("price_warning", False),
+        page_error=state.get("page_error"),
+        unsaved=status >= 400,
         quality=catalogue.quality_score(product),
         public=catalogue.is_public(product),
         deletable=services.can_delete(product),
@@ -392,19 +460,126 @@ def _render_edit(product: Product, status: int = 200, **forms):
     ), status
 
 
+def _sent(prefix: str) -> bool:
+    """True when the request carries fields of the form with this prefix."""
+    return any(name.startswith(prefix + "-") for name in request.form)
+
+
+def _filled(form: VariantForm) -> bool:
+    """True when the seller typed anything into the (optional) new-variant fields."""
+    return any(
+        (field.data or "").strip() for field in (form.spec_zh, form.spec_en, form.price, form.sku)
+    )
+
+
+def _chosen_ids(name: str, allowed) -> set[int]:
+    """Ids ticked in checkboxes called `name`, among the allowed ones."""
+    return {id_or_none(value) for value in request.form.getlist(name)} & set(allowed)
+
+
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 @shop_required
 def edit_product(product_id: int):
-    """Edit a listing: its details here; variants and photos through their own forms."""
+    """Edit a whole listing with one save: details, variants, a new variant, photos and order.
+
+    Nothing is saved unless everything is valid, and whatever was typed comes back with the
+    messages (photos included, as pending uploads).
+    """
     product = own_product_or_404(product_id)
     if request.method == "GET":
         return _render_edit(product)
-    form = ListingForm()
-    form.category.choices = _category_choices()
-    if not form.validate_on_submit():
-        return _render_edit(product, 422, listing_form=form)
-    services.update_listing(product, _listing_details(form))
+    listing_form = ListingForm()
+    listing_form.category.choices = _category_choices()
+    valid = listing_form.validate_on_submit()
+    variants = {variant.id: variant for variant in product.variants}
+    removed_variants = _chosen_ids("remove_variant", variants)
+    # A page that did not send a variant's fields leaves that variant as it is.
+    variant_forms = {
+        variant_id: VariantForm(prefix=f"v{variant_id}", meta={"csrf": False})
+        for variant_id in variants
+        if _sent(f"v{variant_id}")
+    }
+    for variant_id, form in variant_forms.items():
+        if variant_id not in removed_variants:
+            valid = form.validate() and valid
+    new_variant_form = VariantForm(prefix="new", meta={"csrf": False})
+    adding = _filled(new_variant_form)
+    if adding:
+        valid = new_variant_form.validate() and valid
+    photo_form = PhotoForm(meta={"csrf": False})
+    kept, problem, status = _kept_photos(photo_form.photos)
+    photo_form.photos.errors = [problem] if problem else []
+    images = {image.id: image for image in product.images}
+    removed_photos = _chosen_ids("remove_photo", images)
+    photo_places = {
+        image_id: whole_number_or(
+            request.form.get(f"photo_place-{image_id}"), image.position + 1, most=1000
+        )
+        for image_id, image in images.items()
+    }
+    price_warning = False
+    if valid and not problem:
+        category_changed = (listing_form.category.data or None) != product.category_id
+        changed_prices = [
+            form.price
+            for variant_id, form in variant_forms.items()
+            if variant_id not in removed_variants
+            and (category_changed or form.price.fen != variants[variant_id].price_fen)
+        ] + ([new_variant_form.price] if adding else [])
+        price_warning = not _prices_confirmed(listing_form, changed_prices)
+    page_error = None
+    removed_files: list[tuple[str, int]] = []
+    if valid and not problem and not price_warning:
+        try:
+            services.update_listing(product, _listing_details(listing_form))
+            for variant_id, form in variant_forms.items():
+                if variant_id not in removed_variants:
+                    try:
+                        services.update_variant(variants[variant_id], _variant_details(form))
+                    except services.SkuTaken as error:
+                        form.sku.errors.append(str(error))
+                        raise
+            for variant_id in sorted(removed_variants):
+                services.remove_variant(product, variants[variant_id])
+            if adding:
+                try:
+                    services.add_variant(product, _variant_details(new_variant_form))
+                except services.SkuTaken as error:
+                    new_variant_form.sku.errors.append(str(error))
+                    raise
+            for image_id in sorted(removed_photos):
+                removed_files.append(services.remove_photo(product, images[image_id]))
+            services.order_photos(
+                product,
+                sorted(
+                    (image for image in product.images if image.id not in removed_photos),
+                    key=lambda image: (photo_places[image.id], image.position),
+                ),
+            )
+            services.add_photos(product, pending_photos.as_processed(kept))
+        except services.SkuTaken:
+            db.session.rollback()
+            valid = False
+        except services.SellerError as error:
+            db.session.rollback()
+            page_error, valid = str(error), False
+    if not valid or problem or price_warning or page_error:
+        return _render_edit(
+            product,
+            status if problem else 422,
+            listing_form=listing_form,
+            variant_forms=variant_forms,
+            new_variant_form=new_variant_form,
+            photo_form=photo_form,
+            kept=kept,
+            removed_variants=removed_variants,
+            removed_photos=removed_photos,
+            photo_places=photo_places,
+            price_warning=price_warning,
+            page_error=page_error,
+        )
     db.session.commit()
+    services.delete_unused_photo_files(removed_files)
     flash(_("Listing saved."))
     return redirect(url_for("sellers.edit_product", product_id=product.id))
 
@@ -431,8 +606,10 @@ def publish(product_id: int):
     db.session.commit()
     if catalogue.is_public(product):
         flash(_("Published. It is on sale now."))
-    else:
+    elif product.shop.is_practice:
         flash(_("Published in your practice shop (practice shops are not shown to the public)."))
+    else:
+        flash(_("Published. Visitors see it once the organizers have approved it."))
     return redirect(url_for("sellers.edit_product", product_id=product.id))
 
 
@@ -522,7 +699,7 @@ def update_variant(product_id: int, variant_id: int):
             db.session.commit()
             flash(_("Variant saved."))
             return redirect(url_for("sellers.edit_product", product_id=product.id))
-    return _render_edit(product, 422, **{f"variant_{variant.id}": form})
+    return _render_edit(product, 422, variant_forms={variant.id: form})
 
 
 @bp.post("/products/<int:product_id>/variants/<int:variant_id>/delete")

@@ -75,9 +75,14 @@ def answered_question(shop: Shop, **_kwargs) -> None:
 
 
 @signals.refund_request_handled.connect
-def refund_request_handled(shop: Shop, **_kwargs) -> None:
-    """REFUND_REQUEST: a buyer's refund request was refunded, or declined with a reply."""
-    _tick(shop, lessons.REFUND_REQUEST)
+def refund_request_handled(shop: Shop, refund=None, **_kwargs) -> None:
+    """REFUND_REQUEST: a buyer's refund request was settled by refunding part of the order.
+
+    The customer says some arrived broken or missing: the lesson is refunding what is missing,
+    so a whole refund or a decline does not tick it.
+    """
+    if refund is not None and refund.amount_fen < refund.order.total_fen:
+        _tick(shop, lessons.REFUND_REQUEST)
 
 
 @signals.discount_scheduled.connect

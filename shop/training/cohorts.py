@@ -353,6 +353,49 @@ def _shop_figures(shop_ids: list[int]) -> dict[int, _ShopFigures]:
     return figures
 
 
+@dataclass(frozen=True)
+class StuckTrainee:
+    """A trainee the trainer should look in on, and why."""
+
+    row: TraineeProgress
+    #: Whole days since their last lesson (since they joined, before a first one); None when
+    #: they did one within the window and are listed only for having done the fewest.
+    idle_days: int | None
+    #: True when no one else in the cohort has done fewer lessons.
+    fewest: bool
+
+
+def stuck_trainees(
+    rows: list[TraineeProgress], now: datetime, idle_days: int
+) -> list[StuckTrainee]:
+    """Who is stuck: trainees still learning (not graduated, lessons left) with no lesson done
+    in the last `idle_days` days, counted from their last lesson or, before a first one, from
+    joining; and those who have done the fewest lessons, when some have done more. Longest idle
+    first, then fewest lessons done, then by name.
+    """
+    learning = [row for row in rows if not row.graduated and row.done < len(LESSONS)]
+    fewest = min((row.done for row in learning), default=0)
+    # When everyone still learning has done as many lessons, nobody is behind the others.
+    someone_ahead = any(row.done > fewest for row in rows)
+    stuck = []
+    for row in learning:
+        since = _latest(*row.completions.values()) or as_utc(row.member.joined_at)
+        days = (as_utc(now) - since).days
+        idle = days if days >= idle_days else None
+        behind = someone_ahead and row.done == fewest
+        if idle is not None or behind:
+            stuck.append(StuckTrainee(row, idle, behind))
+    stuck.sort(
+        key=lambda item: (
+            -(item.idle_days if item.idle_days is not None else -1),
+            item.row.done,
+            item.row.user.display_name.casefold(),
+            item.row.user.id,
+        )
+    )
+    return stuck
+
+
 def lesson_sort_key(lesson_key: str) -> str:
     """The ?sort= value that orders the matrix by one lesson's completion time."""
     return LESSON_SORT_PREFIX + lesson_key
@@ -432,6 +475,8 @@ def graduate(member: CohortMember, actor: User) -> Shop:
     if member.graduated_at is not None or shop.kind != ShopKind.PRACTICE:
         raise CannotGraduate(_("This shop already sells publicly."))
     shop.kind = ShopKind.EXHIBITOR
+    # The trainer's graduation is the approval: the shop needs no organizer's as well.
+    shop.approved_at = utcnow()
     shop.preview_token = None
     member.user.add_role(Role.EXHIBITOR)
     member.graduated_at = utcnow()

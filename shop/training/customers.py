@@ -23,6 +23,7 @@ from products.models import Product, ProductStatus, Shop, Variant
 from products.services import purchase_info
 from shop.cart import services as carts
 from shop.cart.models import Cart
+from shop.checkout.divisions import format_address
 from shop.checkout.services import CheckoutError, Delivery, place_order
 from shop.checkout.shipping import ships_to
 from shop.extensions import db
@@ -82,8 +83,8 @@ SCENARIOS: tuple[ScenarioInfo, ...] = (
         Scenario.REFUND_REQUEST,
         _l("A refund request"),
         _l(
-            "The customer of a shipped order says something arrived damaged and asks for a refund. "
-            "Practise refunding, or declining kindly. Ship an order first."
+            "The customer of a shipped order says the package broke and some are missing. "
+            "Practise a partial refund: give back only what is missing. Ship an order first."
         ),
     ),
     ScenarioInfo(
@@ -147,11 +148,11 @@ QUESTIONS = (
 )
 #: A customer's note for the seller at checkout; mostly none.
 NOTES = ("", "", "", "请尽快发货，谢谢！", "送人的，请包装好一点。", "白天家里没人，请放门卫。")
-#: How a customer asks for a refund after the parcel came; {title} is a product they bought.
+#: How a customer asks for part of their money back after the parcel came broken: {title} is a
+#: product they bought, {count} how many are missing (when they bought more than one).
 REFUND_REASONS = (
-    "收到的{title}有几个磕坏了，可以退款吗？",
-    "快递路上太久，收到时{title}已经不新鲜了，可以退款吗？",
-    "{title}的包装破了，少了一些，能退款吗？",
+    "{title}的包装破了，少了一些：少了{count}，能把少的那部分退款吗？",
+    "{title}的包装破了，少了一些，能退一部分钱吗？",
 )
 #: Measure words a spec may end with ("一箱", "5斤装礼盒"); others are counted as 份.
 MEASURE_WORDS = "箱盒袋罐瓶包份筐桶件套个只条块"
@@ -186,7 +187,7 @@ class Customer:
     def address_text(self) -> str:
         """The address as a customer writes it in a message."""
         place = self.place
-        return f"{place.province}{place.city}{place.district}{self.street}（{place.postal_code}）"
+        return f"{format_address(place.province, place.city, place.district, self.street)}（{place.postal_code}）"
 
     def delivery(self, note: str = "") -> Delivery:
         """What the checkout form would have received: no email, so no mail goes to nobody."""
@@ -488,6 +489,19 @@ def _over_stock(shop: Shop, rng: random.Random) -> Outcome:
     )
 
 
+def refund_reason(order: Order) -> str:
+    """The practice customer's complaint: the package broke and some are missing.
+
+    With two or more of the first product, they say how many are missing (one), so the trainee
+    refunds that line's quantity; with one, they ask for part of the money (an amount).
+    """
+    line = order.lines[0]
+    if line.quantity >= 2:
+        count = f"1{measure_word(line.spec_zh)}"
+        return REFUND_REASONS[0].format(title=line.title_zh, count=count)
+    return REFUND_REASONS[1].format(title=line.title_zh)
+
+
 def send_customer(shop: Shop, scenario: str, rng: random.Random | None = None) -> Outcome:
     """Send a practice customer to a practice shop to act out a scenario. Flushes, never commits.
 
@@ -497,7 +511,8 @@ def send_customer(shop: Shop, scenario: str, rng: random.Random | None = None) -
       request (a new normal order when there is none), asks to send it elsewhere (kind
       address_change; data holds the new address in the order's field names).
     - refund_request: on the newest shipped or delivered practice order with no open refund
-      request, asks for a refund (kind refund_request). No such order: NOT_SHIPPED.
+      request, says the package broke and some are missing, and asks for that part of the money
+      back (kind refund_request; see refund_reason). No such order: NOT_SHIPPED.
     - over_stock: picks the in-stock variant with the least stock and wants 1–5 more than there
       are. The cart caps the line at the stock, as for any buyer, so the customer buys all
       that is left and pays, then asks (kind question) "我想要N…，只有M…了吗？什么时候补货？"
@@ -545,8 +560,7 @@ def send_customer(shop: Shop, scenario: str, rng: random.Random | None = None) -
         )
         if order is None:
             raise CustomerNotSent(CustomerNotSent.NOT_SHIPPED)
-        title = order.lines[0].title_zh if order.lines else "东西"
-        body = rng.choice(REFUND_REASONS).format(title=title)
+        body = refund_reason(order)
         message = post_buyer_message(order, body, kind=MessageKind.REFUND_REQUEST)
         return Outcome(scenario, order, order.contact_name, message, new_order=False)
 

@@ -85,8 +85,11 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         REFUND_REQUEST,
-        _l("Handle a refund request"),
-        _l("Refund the order, or decline kindly with a reply, when a customer asks for a refund."),
+        _l("Refund part of an order"),
+        _l(
+            "A customer's package broke and some are missing: refund only what is missing, by "
+            "choosing the items and how many, or an amount, on the order page."
+        ),
         _l("Problems happen; handling them fairly keeps your rating and your customers."),
     ),
     Lesson(

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +26,7 @@ from products.views import site_url
 from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
-from shop.models_base import as_utc
+from shop.models_base import as_utc, utcnow
 from shop.orders.seller_views import csv_cell
 from shop.orders.views import BEIJING
 from shop.sellers.services import selectable_regions
@@ -132,9 +133,12 @@ def cohort(cohort_id: int):
     if unlinked:
         db.session.commit()
     link = join_link(cohort)
+    stuck_days = current_app.config["TRAINEE_STUCK_DAYS"]
     return render_template(
         "training/cohort.html",
         cohort=cohort,
+        stuck=cohorts.stuck_trainees(report.rows, utcnow(), stuck_days),
+        stuck_days=stuck_days,
         rows=cohorts.sorted_rows(report.rows, sort, direction),
         rates=report.lessons,
         lessons=LESSONS,

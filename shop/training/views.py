@@ -4,7 +4,6 @@ from functools import wraps
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
@@ -15,27 +14,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
-from products.images import (
-    qr_svg,
-    render_share_poster,
-    rendition_name,
-    rendition_widths,
-)
-from products.services import lowest_price_fen
-from products.storage import image_store
-from products.views import site_url
 from shop.accounts.models import Role
 from shop.extensions import db
-from shop.money import format_fen
 from shop.sellers import services as sellers
-from shop.training import checks, lessons, services
+from shop.sellers.forms import ShopForm
+from shop.training import lessons, services
+from shop.training import share as share_kit
 from shop.training.forms import JoinForm, ResetForm
 
 bp = Blueprint("training", __name__, url_prefix="/train")
-
-#: Share pictures change only when the listing does; the trainee's browser may keep them a while.
-PRIVATE_CACHE = "private, max-age=300"
 
 
 def trainee_required(view):
@@ -96,14 +85,6 @@ def lesson_links() -> dict[str, tuple[str, str]]:
     }
 
 
-def _preview_url(shop, product_id: int | None = None) -> str:
-    """The absolute address of the shop's (or one product's) private preview page."""
-    token = shop.preview_token
-    if product_id is None:
-        return site_url("practice_preview.shop", token=token)
-    return site_url("practice_preview.product", token=token, product_id=product_id)
-
-
 def _commit_new_preview_token(shop) -> None:
     """Practice shops opened before previews existed get their token on first use."""
     if not shop.preview_token:
@@ -117,24 +98,40 @@ def _commit_new_preview_token(shop) -> None:
 @bp.get("")
 @trainee_required
 def index():
-    """The practice checklist: progress, each lesson's state, and the practice shop's tools."""
+    """The practice checklist: the next step, progress, the practice shop's tools and each
+    lesson's state. Before the practice shop is opened it shows the plan and how to start."""
     shop = services.practice_shop_of(current_user)
-    if shop is None and sellers.shop_of(current_user) is None:
-        flash(_("First, open your practice shop: the checklist follows what you do in it."))
-        return redirect(url_for("sellers.shop"))
+    graduated = shop is None and sellers.shop_of(current_user) is not None
     if shop is not None:
         _commit_new_preview_token(shop)
     done = services.completed_lessons(current_user.id)
+    cohorts = services.cohorts_of(current_user)
     return render_template(
         "training/index.html",
         shop=shop,
+        graduated=graduated,
+        open_form=None if shop or graduated else _open_shop_form(cohorts),
         lessons=lessons.LESSONS,
+        next_lesson=next((lesson for lesson in lessons.LESSONS if lesson.key not in done), None),
         done=done,
         done_count=len(done),
         links=lesson_links(),
-        cohorts=services.cohorts_of(current_user),
-        preview_url=_preview_url(shop) if shop is not None else None,
+        cohorts=cohorts,
+        preview_url=share_kit.shop_address(shop) if shop is not None else None,
     )
+
+
+def _open_shop_form(cohorts) -> ShopForm:
+    """The shop form's essentials, to open the practice shop from the checklist (it posts to
+    the shop profile page, which checks it and keeps what was typed when something is wrong);
+    the region starts as the cohort's."""
+    form = ShopForm(formdata=None)
+    form.region.choices = [
+        SelectChoice(region.id, region.localized("name")) for region in sellers.selectable_regions()
+    ]
+    if cohorts:
+        form.region.data = cohorts[0].region_id
+    return form
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -171,84 +168,8 @@ def join():
 @bp.get("/share")
 @practice_shop_required
 def share():
-    """The share kit: the shop's and each product's preview QR code and poster."""
-    shop = g.shop
-    checks.share_kit_opened(shop)
-    db.session.commit()
-    products = services.published_products(shop)
-    return render_template(
-        "training/share.html",
-        shop=shop,
-        shop_url=_preview_url(shop),
-        products=products,
-        product_urls={product.id: _preview_url(shop, product.id) for product in products},
-    )
-
-
-def _own_published_or_404(product_id: int):
-    product = services.published_product(g.shop, product_id)
-    if product is None:
-        abort(404)
-    return product
-
-
-def _svg(address: str) -> Response:
-    response = Response(qr_svg(address), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = PRIVATE_CACHE
-    return response
-
-
-@bp.get("/share/qr.svg")
-@practice_shop_required
-def shop_qr():
-    """The preview storefront's address as a QR code (SVG)."""
-    return _svg(_preview_url(g.shop))
-
-
-@bp.get("/share/qr/<int:product_id>.svg")
-@practice_shop_required
-def product_qr(product_id: int):
-    """A published product's preview page as a QR code (SVG); any other id is a 404."""
-    product = _own_published_or_404(product_id)
-    return _svg(_preview_url(g.shop, product.id))
-
-
-def _cover_bytes(product) -> bytes | None:
-    """The stored cover photo at its largest width, or None without one."""
-    if not product.images:
-        return None
-    cover = product.images[0]
-    path = image_store().path(rendition_name(cover.key, rendition_widths(cover.width)[-1]))
-    return path.read_bytes() if path is not None else None
-
-
-def _price_text(product) -> str:
-    lowest = lowest_price_fen(product)
-    if lowest is None:
-        return ""
-    # As the catalogue's cards say it: "from" when there is more than one size to choose.
-    if len(product.variants) > 1:
-        return _("from %(price)s", price=format_fen(lowest))
-    return format_fen(lowest)
-
-
-@bp.get("/share/posters/<int:product_id>.png")
-@practice_shop_required
-def poster(product_id: int):
-    """A published product's share poster (PNG) to save and post; any other id is a 404."""
-    product = _own_published_or_404(product_id)
-    png = render_share_poster(
-        _cover_bytes(product),
-        product.localized("title"),
-        _price_text(product),
-        g.shop.localized("name"),
-        _preview_url(g.shop, product.id),
-        hint=_("Scan the code to see this product"),
-    )
-    response = Response(png, mimetype="image/png")
-    response.headers["Content-Disposition"] = f'attachment; filename="{product.slug}-poster.png"'
-    response.headers["Cache-Control"] = PRIVATE_CACHE
-    return response
+    """The share kit of the practice shop (the same page as /sell/share, and a lesson)."""
+    return share_kit.kit_page(g.shop)
 
 
 # --- Reset ------------------------------------------------------------------------------------

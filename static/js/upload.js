@@ -21,6 +21,12 @@
     area.classList.toggle("error", Boolean(isError));
   }
 
+  // Not sent after all: say why, and tell listing-editor.js the changes are still unsaved.
+  function failed(form, text) {
+    say(form, text, true);
+    form.dispatchEvent(new CustomEvent("upload-failed", { bubbles: true }));
+  }
+
   function tooLarge(form, input) {
     var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
     if (!limit || !input.files) { return false; }
@@ -115,7 +121,7 @@
     for (var index = 0; index < inputs.length; index += 1) {
       if (tooLarge(form, inputs[index])) {
         event.preventDefault();
-        say(form, form.getAttribute("data-too-large"), true);
+        failed(form, form.getAttribute("data-too-large"));
         inputs[index].focus();
         return;
       }
@@ -150,11 +156,11 @@
         return;
       }
       // An error page (file too big for the server, expired form): keep what was typed here.
-      say(form, errorText(html) || form.getAttribute("data-failed"), true);
+      failed(form, errorText(html) || form.getAttribute("data-failed"));
     });
     request.addEventListener("error", function () {
       finish();
-      say(form, form.getAttribute("data-failed"), true);
+      failed(form, form.getAttribute("data-failed"));
     });
     Array.prototype.forEach.call(buttons, function (button) { button.disabled = true; });
     if (progress) { progress.hidden = false; progress.value = 0; }

@@ -59,7 +59,19 @@ def test_a_new_exhibitor_signs_up_opens_a_shop_and_sells_a_product(page, live_se
     expect(page.get_by_text("Draft saved.")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("Photo 1 of"))).to_be_visible()
     page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text("Published. It is on sale now.")).to_be_visible()
+    expect(page.get_by_text("Published. Visitors see it once the organizers")).to_be_visible()
+
+    # An organizer approves the new shop and its first listing from the review queue.
+    organizer = page.context.browser.new_page()
+    organizer.goto(live_server + "/login?lang=en")
+    organizer.get_by_label("Email").fill("organizer@demo.villagemarket.test")
+    organizer.get_by_label("Password").fill("demo-Organizer-2026")
+    organizer.get_by_role("button", name="Log in").click()
+    organizer.goto(live_server + "/organize/review?lang=en")
+    organizer.get_by_role("button", name="Approve 王家梨园").click()
+    organizer.get_by_role("button", name=re.compile("Approve .*Wang family Dangshan pears")).click()
+    organizer.close()
+    page.reload()
 
     page.get_by_role("link", name="See it on the market").click()
     expect(page).to_have_url(re.compile(r"/products/\d+-[a-z0-9-]+"))

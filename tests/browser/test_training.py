@@ -19,7 +19,8 @@ def test_a_trainee_joins_a_cohort_and_ships_a_simulated_customers_order(page, li
     page.get_by_label("Preferred language").select_option(label="English")
     page.get_by_role("button", name="Create account").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Open your shop")
+    # A trainee lands on the checklist, which opens the practice shop as its first step.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Practice checklist")
     page.get_by_label("Shop name in Chinese").fill("李家杏园")
     page.get_by_label("Region").select_option(label="Lingshou County")
     page.get_by_label("Contact phone").fill("138 0000 5678")

@@ -126,7 +126,12 @@ def _seller_refunds(app, login_as, seller, number: str):
     client = login_as(seller)
     return client.post(
         f"/sell/orders/{number}/refund?lang=en",
-        data={"csrf_token": form_token(client), "refund-reason": "梨在路上冻坏了"},
+        data={
+            "csrf_token": form_token(client),
+            "refund-reason": "梨在路上冻坏了",
+            "refund-confirm": "1",
+            "refund-expected": "0",
+        },
     ), client
 
 
@@ -177,3 +182,34 @@ def test_stripe_is_imported_by_one_module_only():
         if re.search(r"^\s*(import stripe|from stripe)", path.read_text(), re.M)
     ]
     assert importers == ["shop/payments/stripe_gateway.py"]
+
+
+def test_a_partial_refund_sends_stripe_only_that_amount_each_time_with_its_own_key(
+    app, client, placed, stripe_http, login_as
+):
+    token, seller = placed
+    client.get(f"/payments/{token}/pay")
+    paid_through_webhook(app, client, token)
+    order = next(order for order in orders_of(app, token) if order.total_fen == 8780)
+    seller_client = login_as(seller)
+    for amount, expected in (("12.34", 0), ("0.66", 1234)):
+        seller_client.post(
+            f"/sell/orders/{order.number}/refund?lang=en",
+            data={
+                "csrf_token": form_token(seller_client),
+                "refund-reason": "包装破了，少了一些",
+                "refund-amount": amount,
+                "refund-confirm": "1",
+                "refund-expected": str(expected),
+            },
+        )
+    first, second = stripe_http.sent("POST", "/v1/refunds")
+    assert (first["params"]["amount"], second["params"]["amount"]) == (["1234"], ["66"])
+    assert first["headers"]["Idempotency-Key"] == f"refund-{order.number}"
+    assert second["headers"]["Idempotency-Key"] == f"refund-{order.number}-2"
+    with app.app_context():
+        row = db.session.scalar(select(Order).where(Order.number == order.number))
+        assert (row.status, row.refunded_fen, row.payment.refunded_fen) == ("paid", 1300, 1300)
+        assert [refund.gateway_refund_id for refund in row.refunds] == [
+            recording("refund_succeeded")["id"]
+        ] * 2
