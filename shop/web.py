@@ -53,8 +53,11 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     """A same-site path to go back to; anything pointing elsewhere becomes the fallback."""
     if not target:
         return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
+    # and "/\t/evil.example" lead to another site just as "//evil.example" does.
+    cleaned = "".join(ch for ch in target if ch not in "\t\r\n").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
         return fallback
     return target
 

@@ -5,6 +5,7 @@ import re
 import socketserver
 import threading
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select, update
@@ -559,3 +560,12 @@ def test_with_mail_url_the_reset_link_is_mailed_too(tmp_path, smtp_server, postg
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "target", ["/\\evil.example/steal", "/\t/evil.example/steal", "\\\\evil.example"]
+)
+def test_login_never_goes_to_another_site_spelt_with_backslashes_or_tabs(client, make_user, target):
+    make_user("customer", email="lin@example.test")
+    response = log_in(client, "lin@example.test", url="/login?" + urlencode({"next": target}))
+    assert "evil.example" not in response.headers["Location"]

@@ -144,7 +144,7 @@ def test_practice_orders_never_count_for_an_exhibitor(practice, make_user, login
     real_order = orders_of(app, buy(app.test_client(), variant_id(app, real_product)))[0]
     seller = login_as(owner)
     orders_page = seller.get("/sell/orders?lang=en").get_data(as_text=True)
-    assert "1 orders" in orders_page and real_order.number in orders_page
+    assert real_order.number in orders_page
     assert practice.number not in orders_page
     assert seller.get(f"/sell/orders/{practice.number}").status_code == 404
     export = seller.get("/sell/orders/export.csv").get_data(as_text=True)

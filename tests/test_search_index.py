@@ -61,8 +61,11 @@ def test_an_edited_title_is_searched_by_its_new_words_only(indexed, make_product
     assert found(indexed, "quince") == []
 
 
-def test_unpublishing_and_publishing_again(indexed, make_product):
-    product = make_product(slug="fruit", title_en="Golden quince")
+def test_unpublishing_and_publishing_again(indexed, make_shop, make_product):
+    # A shop with another public listing: its listings go public without waiting for review.
+    shop = make_shop()
+    make_product(shop=shop, slug="pear", title_en="Crisp pear")
+    product = make_product(shop=shop, slug="fruit", title_en="Golden quince")
     change(indexed, Product, product.id, status="draft")
     assert found(indexed, "quince") == []
     with indexed.app_context():

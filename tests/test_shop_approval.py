@@ -185,3 +185,31 @@ def test_practice_shops_never_wait_for_review(app, make_shop, make_product):
         item = db.session.get(Product, product.id)
         services.publish(item)
         assert item.review_reason is None and item.status == "published"
+
+
+@pytest.mark.parametrize("role", ["customer", "trainee", "exhibitor", "trainer"])
+def test_only_organizers_may_approve_suspend_or_review(seeded, newcomer, make_user, login_as, role):
+    _client, shop, product = newcomer
+    other = login_as(make_user(role))
+    token = csrf_token(other.get("/").get_data(as_text=True))
+    for url in (
+        "/organize/review",
+        f"/organize/shops/{shop.id}/approve",
+        f"/organize/shops/{shop.id}/suspend",
+        f"/organize/shops/{shop.id}/lift",
+        f"/organize/products/{product.id}/approve",
+        f"/organize/products/{product.id}/reject",
+    ):
+        method = other.get if url.endswith("review") else other.post
+        answer = method(url, data={"csrf_token": token, "reason": "x"})
+        assert answer.status_code == 403, url
+    with seeded.app_context():
+        assert db.session.get(Shop, shop.id).approved_at is None
+        assert db.session.get(Product, product.id).review_reason is not None
+
+
+def test_approving_needs_the_forms_csrf_token(seeded, newcomer, organizer):
+    _client, shop, _product = newcomer
+    assert organizer.post(f"/organize/shops/{shop.id}/approve").status_code == 400
+    with seeded.app_context():
+        assert db.session.get(Shop, shop.id).approved_at is None
