@@ -337,7 +337,7 @@ class WholePageCache:
 
     A first visit from a shared link, a crawler or a benchmark carries no cookie of its own, so
     nothing in the page is theirs: the complete response (headers included) is kept per address,
-    host, scheme and language inputs, and served after one read of the catalogue version, without
+    host, scheme, language and encoding inputs, and served after one read of the catalogue version, without
     running the app. Only responses a view offered (offer_whole_page) with status 200 and no
     Set-Cookie are kept, so a page whose rendering touched the session is never shared.
     """
@@ -368,6 +368,8 @@ class WholePageCache:
             query,
             cookies.get("lang", ""),
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            # The kept body may be compressed for this browser; another may not read it.
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
         )
 
     def __call__(self, environ, start_response):

@@ -33,7 +33,9 @@ from products.cache import (
 )
 from products.images import qr_svg, rendition_name, rendition_widths
 from products.models import Product, Shop
+from products.navigation import header_catalogue
 from products.storage import image_store
+from products.tile_map import tile_map
 from shop.extensions import db
 from shop.money import fen_to_decimal_text
 from shop.parsing import id_or_none
@@ -128,16 +130,22 @@ def _listing(query: services.ListingQuery, endpoint: str, slug: str, **filters) 
 
 @bp.get("/")
 def home():
-    """The exhibition: every region with its story and featured products, then partner countries."""
+    """The exhibition: a few products first, the tile map of the regions, each region's featured
+    products, then the partner countries."""
 
     def build():
         regions = services.regions()
         featured = services.featured_by_region()
+        exhibition = [region for region in regions if not region.coming_soon]
         pictures = [p.images[0] for group in featured.values() for p in group if p.images]
         return {
-            "regions": [region for region in regions if not region.coming_soon],
+            "regions": exhibition,
             "partners": [region for region in regions if region.coming_soon],
             "featured": featured,
+            # Each region's first featured product, in region order: the first screen on a phone.
+            "highlights": [featured[r.id][0] for r in exhibition if featured.get(r.id)],
+            "categories": services.categories(),
+            "map": tile_map(exhibition),
             "links": page_links("catalogue.home"),
             "image_url": site_image(pictures[0]) if pictures else None,
         }
@@ -145,15 +153,28 @@ def home():
     return render_page("catalogue/home.html", "home", build)
 
 
+class _ComingSoon(Exception):
+    """The region asked for is a partner country: it has its own page."""
+
+
 @bp.get("/regions/<slug>")
 def region(slug: str):
-    """A region's story and all its published products, filtered, sorted and paginated."""
-    query = listing_query(("category",))
+    """A region's story and all its published products, filtered, sorted and paginated; a
+    partner country (coming soon) shows what the programme plans there and a sign-up form."""
+    try:
+        query, problem = services.parse_listing(request.args, ("category",)), None
+    except services.BadParameter as error:
+        # Only a listing reads these: a partner country's page ignores them (shared links).
+        query, problem = None, error
 
     def build():
         place = services.region_by_slug(slug)
-        if place is None or place.coming_soon:
+        if place is None:
             raise NotFound()
+        if place.coming_soon:
+            raise _ComingSoon()
+        if problem is not None:
+            abort(400, description=problem.message)
         category = None
         if query.category:
             category = services.category_by_slug(query.category)
@@ -166,7 +187,27 @@ def region(slug: str):
             **_listing(query, "catalogue.region", slug, region=place, category=category),
         }
 
-    return render_page("catalogue/region.html", ("region", slug, query), build)
+    try:
+        return render_page("catalogue/region.html", ("region", slug, query), build)
+    except _ComingSoon:
+        return coming_soon(slug)
+
+
+def coming_soon(slug: str) -> Response:
+    """A partner country's page: what the programme plans there, and "tell me when it opens"."""
+
+    def build():
+        place = services.region_by_slug(slug)
+        if place is None or not place.coming_soon:
+            raise NotFound()
+        return {
+            "region": place,
+            "links": page_links("catalogue.region", slug=slug),
+            "form_values": {},
+            "form_errors": {},
+        }
+
+    return render_page("catalogue/coming_soon.html", ("coming-soon", slug), build)
 
 
 @bp.get("/categories/<slug>")
@@ -364,34 +405,6 @@ def image_sources(image) -> dict[str, str]:
 
 
 @bp.app_template_global()
-def region_map(regions) -> dict:
-    """Marker positions (SVG user units) of regions on a plain equirectangular map."""
-    width, height, margin = 640, 400, 60
-    if not regions:
-        return {"width": width, "height": height, "markers": []}
-    west = min(region.longitude for region in regions)
-    east = max(region.longitude for region in regions)
-    south = min(region.latitude for region in regions)
-    north = max(region.latitude for region in regions)
-    # One scale for both axes keeps the places' true relative positions.
-    scale = min(
-        (width - 2 * margin) / max(east - west, 1e-6),
-        (height - 2 * margin) / max(north - south, 1e-6),
-    )
-    left = (width - (east - west) * scale) / 2
-    top = (height - (north - south) * scale) / 2
-    markers = [
-        {
-            "region": region,
-            "x": round(left + (region.longitude - west) * scale, 1),
-            "y": round(top + (north - region.latitude) * scale, 1),
-        }
-        for region in regions
-    ]
-    return {"width": width, "height": height, "markers": markers}
-
-
-@bp.app_template_global()
 def product_json_ld(product: Product, url: str, image_url: str | None) -> dict:
     """schema.org Product data with one Offer per variant (price, currency, availability)."""
     offers = []
@@ -450,3 +463,4 @@ def stock_label(info: services.PurchaseInfo) -> str:
 bp.add_app_template_global(services.lowest_price_fen, "lowest_price")
 bp.add_app_template_global(services.in_stock, "product_in_stock")
 bp.add_app_template_global(services.purchase_info, "purchase_info")
+bp.add_app_template_global(header_catalogue)

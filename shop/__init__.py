@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import Config, instance_path
-from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from shop.parsing import IdConverter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     limiter.init_app(app)
+    compress.init_app(app)
     app.extensions["image_store"] = LocalImageStore(app.config["UPLOAD_FOLDER"])
     # Importing the models registers them with the metadata (for migrations and create_all).
     import shop.models  # noqa: F401
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop.checkout.views import bp as checkout
     from shop.curation import bp as curation
     from shop.messages.views import bp as inbox
+    from shop.openings import bp as openings
     from shop.orders import cli as orders_cli
     from shop.orders.seller_views import bp as seller_orders
     from shop.orders.views import bp as orders
@@ -104,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_pages)
     app.register_blueprint(api)
     app.register_blueprint(curation)
+    app.register_blueprint(openings)
     app.register_blueprint(cart)
     app.register_blueprint(checkout)
     app.register_blueprint(orders)

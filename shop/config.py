@@ -61,6 +61,22 @@ class Config:
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
         self.LANGUAGES = ("zh", "en")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
+        #: Text responses are compressed by the app (make run has no proxy in front); shop.web
+        #: picks which ones. Brotli or gzip only: every phone browser reads both.
+        self.COMPRESS_REGISTER = False
+        self.COMPRESS_ALGORITHM = ["br", "gzip"]
+        self.COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
+        self.COMPRESS_MIMETYPES = [
+            "text/html",
+            "text/css",
+            "text/plain",
+            "text/csv",
+            "application/javascript",
+            "text/javascript",
+            "application/json",
+            "application/xml",
+            "image/svg+xml",
+        ]
         self.RATELIMIT_HEADERS_ENABLED = True
         #: Failed log-ins allowed per address, e.g. "30 per 15 minutes" for a class behind one NAT.
         self.LOGIN_ADDRESS_LIMIT = env("LOGIN_ADDRESS_LIMIT") or None
@@ -81,6 +97,11 @@ class Config:
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_PAYMENT_METHODS = (env("STRIPE_PAYMENT_METHODS") or "card").split(",")
         self.MAIL_URL = env("MAIL_URL")
+        #: How one-time SMS codes leave: "outbox" (stay in the outbox for organizers to read) or
+        #: "http" (an SMS provider's HTTP API at SMS_API_URL, key SMS_API_KEY; shop.accounts.sms).
+        self.SMS_BACKEND = env("SMS_BACKEND") or "outbox"
+        self.SMS_API_URL = env("SMS_API_URL")
+        self.SMS_API_KEY = env("SMS_API_KEY")
         self.PREFERRED_URL_SCHEME = env("PREFERRED_URL_SCHEME") or "http"
         #: Public site address used in sitemaps, canonical links and QR codes when set, and
         #: always in links sent by mail (shop.web.site_url): never the request's Host header.

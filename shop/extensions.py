@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; create_app() binds them."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,4 +31,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+#: Registered by hand (COMPRESS_REGISTER is off): shop.web decides which responses it may compress.
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

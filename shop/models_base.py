@@ -1,6 +1,6 @@
 """Pieces every model shares: UTC timestamps, bilingual fields and the money column type."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import get_locale
 from sqlalchemy import BigInteger, DateTime, Integer
@@ -11,9 +11,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 FEN = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class Clock:
+    """The site's one clock. Real time; tests of timed behaviour (a discount starting, a payment
+    window ending) move it forward instead of sleeping."""
+
+    def __init__(self):
+        self.ahead = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def advance(self, by: timedelta) -> None:
+        self.ahead += by
+
+
+CLOCK = Clock()
+
+
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
-    return datetime.now(UTC)
+    return CLOCK.now()
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

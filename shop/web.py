@@ -2,12 +2,21 @@
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
-from shop.extensions import db
+from shop.extensions import compress, db
 from shop.money import format_fen
 
 bp = Blueprint("site", __name__)
@@ -168,8 +177,25 @@ def add_security_headers(response):
     return response
 
 
+def compress_when_safe(response):
+    """Compress text responses that hold no secret an attacker could guess byte by byte.
+
+    Compression plus a reflected value (a search word) leaks a secret on the same page to an
+    attacker who can watch sizes (BREACH). Personal pages and any page that rendered a CSRF
+    token therefore go uncompressed; the public catalogue, CSS, JS and SVG are compressed.
+    """
+    carries_secret = is_private_path(request.path) or (
+        current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g
+    )
+    if carries_secret:
+        return response
+    return compress.after_request(response)
+
+
 def register(app: Flask) -> None:
     """Install the template helpers and the after-request hooks."""
+    # After-request hooks run last-registered first: compression must see the final headers.
+    app.after_request(compress_when_safe)
     app.after_request(add_security_headers)
     app.add_template_filter(format_fen, "money")
 

@@ -150,10 +150,12 @@ def test_login_with_a_wrong_password_says_so_without_naming_the_cause(client, ma
     make_user(email="lin@example.test")
     wrong_password = log_in(client, "lin@example.test", "not the password at all")
     no_account = log_in(client, "nobody@example.test", "not the password at all")
-    for response in (wrong_password, no_account):
+    no_phone_account = log_in(client, "138 1234 5678", "not the password at all")
+    for response in (wrong_password, no_account, no_phone_account):
         assert response.status_code == 200
-        assert "邮箱和密码不匹配" in response.get_data(as_text=True)
-    # Same words for both: the page does not tell which emails have an account.
+        page = response.get_data(as_text=True)
+        assert "账号或密码不正确" in page and "邮箱和密码不匹配" not in page
+    # Same words for all: the page does not tell which emails or numbers have an account.
     assert client.get("/account").status_code == 302
 
 

@@ -22,6 +22,7 @@ PAGES = [
     "/regions/dangshan",
     "/regions/dangshan?sort=price_asc&category=fresh-fruit",
     "/regions/dege",
+    "/regions/cambodia",
     "/categories/crafts",
     "/shops/dangshan-pear-orchard",
     "/products/4-dangshan-crisp-pears",
@@ -31,7 +32,7 @@ PAGES = [
 
 
 #: The organizer's pages (not public, but used with keyboards and screen readers too).
-ORGANIZER_PAGES = ["/organize/featured", "/organize/products/4/unpublish"]
+ORGANIZER_PAGES = ["/organize/featured", "/organize/products/4/unpublish", "/organize/openings"]
 
 
 def _both_languages(client, urls, expected=(200,)) -> dict[str, bytes]:

@@ -11,7 +11,6 @@ from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders.models import (
-    ALLOWED_TRANSITIONS,
     InvalidTransition,
     Order,
     OrderEvent,
@@ -30,6 +29,16 @@ from tests.shopping import (
     variant_id,
 )
 
+#: The life of an order as the help pages describe it, written here rather than read from the
+#: code, so that a wrong move allowed (or refused) by the code fails these tests.
+LIFE = {
+    "pending_payment": {"paid", "cancelled"},
+    "paid": {"shipped", "cancelled", "refunded"},
+    "shipped": {"delivered", "refunded"},
+    "delivered": {"refunded"},
+    "cancelled": set(),
+    "refunded": set(),
+}
 ALL_MOVES = list(itertools.product(OrderStatus.ALL, OrderStatus.ALL))
 
 
@@ -52,7 +61,7 @@ def test_only_allowed_transitions_happen_and_each_is_recorded(
     with app.app_context():
         order = db.session.scalar(select(Order).where(Order.number == number))
         before = len(order.events)
-        if wanted in ALLOWED_TRANSITIONS[current]:
+        if wanted in LIFE[current]:
             event = order.set_status(wanted, actor, note="why")
             db.session.commit()
             assert (event.from_status, event.to_status, event.note) == (current, wanted, "why")
@@ -63,20 +72,9 @@ def test_only_allowed_transitions_happen_and_each_is_recorded(
             db.session.rollback()
     with app.app_context():
         order = db.session.scalar(select(Order).where(Order.number == number))
-        allowed = wanted in ALLOWED_TRANSITIONS[current]
+        allowed = wanted in LIFE[current]
         assert order.status == (wanted if allowed else current)
         assert len(order.events) == before + (1 if allowed else 0)
-
-
-def test_the_transition_table_is_the_documented_life_of_an_order():
-    assert {
-        "pending_payment": {"paid", "cancelled"},
-        "paid": {"shipped", "cancelled", "refunded"},
-        "shipped": {"delivered", "refunded"},
-        "delivered": {"refunded"},
-        "cancelled": set(),
-        "refunded": set(),
-    } == ALLOWED_TRANSITIONS
 
 
 def test_a_move_made_elsewhere_first_wins_and_the_stale_one_is_refused(app, client, make_product):

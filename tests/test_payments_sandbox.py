@@ -188,7 +188,19 @@ def test_any_other_number_is_refused_and_never_shown_again(app, client, checkout
 
 def test_a_paid_checkout_cannot_be_paid_again(app, client, checkout):
     token, _ = checkout
-    pay_with_card(client, token)
+    page = client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
+    card_form = {
+        "csrf_token": csrf_token(page),
+        "card_number": "4242 4242 4242 4242",
+        "expiry": "12/34",
+        "cvc": "123",
+        "cardholder": "WANG XIAOMING",
+    }
+    # The buyer taps Pay, then goes back and taps it again on the same page.
+    first = client.post(f"/payments/sandbox/{token}", data=card_form)
+    second = client.post(f"/payments/sandbox/{token}", data=card_form)
+    assert first.status_code in (302, 303) and second.status_code in (302, 303)
+    assert second.headers["Location"].endswith(f"/checkout/done/{token}")
     response = client.get(f"/payments/sandbox/{token}")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/checkout/done/{token}")

@@ -62,7 +62,9 @@ def test_product_page_shows_price_picker_and_stock_in_both_languages(
     assert 'id="chosen-price">¥39.90<' in page
     assert ("仅剩 3 件" if language == "zh" else "Only 3 left") in page
     assert ("已售罄" if language == "zh" else "Sold out") in page
-    assert page.count('type="radio" name="variant"') == 3
+    # One picker: the chips are the add-to-cart form's own field (no second list of sizes).
+    assert page.count('type="radio" name="variant_id"') == 3
+    assert "<select" not in page
 
 
 def test_choosing_a_variant_without_javascript_shows_its_price(app, make_product):
@@ -73,7 +75,7 @@ def test_choosing_a_variant_without_javascript_shows_its_price(app, make_product
         .get_data(as_text=True)
     )
     assert 'id="chosen-price">¥69.90<' in page
-    assert f'id="variant-{ids[1]}" value="{ids[1]}" checked' in page
+    assert f'id="variant-{ids[1]}" value="{ids[1]}" required checked' in page
     assert 'id="chosen-stock" role="status">Only 3 left<' in page
 
 

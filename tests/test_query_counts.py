@@ -65,7 +65,10 @@ def test_query_count_does_not_grow_with_the_number_of_products(app, catalogue, c
     catalogue(20)
     large = {url: count_queries(app.test_client(), url) for url in _urls(few)}
     assert small == large
-    assert max(large.values()) <= 8, large
+    # The first page after the version moved ("/" here) also draws the header menu's categories
+    # and regions: one statement, then kept for that version (products.navigation).
+    first, *others = large.values()
+    assert first <= 9 and max(others) <= 8, large
 
 
 def test_api_query_count_does_not_grow_with_the_page_size(app, catalogue, count_queries):

@@ -54,7 +54,7 @@ def adopt_guest_orders(user: User, numbers: list[str]) -> int:
 
     Returns how many. One conditional UPDATE: an order already someone's is never taken.
     """
-    if not numbers:
+    if not numbers or not user.email:
         return 0
     return db.session.execute(
         update(Order)

@@ -30,8 +30,14 @@ class User(UserMixin, Timestamped, db.Model):
     __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Stored lower-cased so log-in is case-insensitive.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: Stored lower-cased so log-in is case-insensitive. None for an account made with a mobile
+    #: number only: every account has an email, a phone, or both.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: A mainland mobile number as "+8613812345678" (shop.accounts.phones), or None.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: When an SMS code sent to `phone` was entered; until then the number cannot log in with a
+    #: password (whoever typed it at sign-up may not own it).
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(5), default="zh")
@@ -89,7 +95,7 @@ class User(UserMixin, Timestamped, db.Model):
         return self.active
 
     def __repr__(self) -> str:
-        return f"<User {self.email}>"
+        return f"<User {self.email or self.phone}>"
 
 
 class UserRole(db.Model):
@@ -111,13 +117,19 @@ class UserRole(db.Model):
 class OutboxMessage(Timestamped, db.Model):
     """A message to a person (reset link, order notice), kept even when no mail server is set up.
 
-    Organizers can read the outbox; with MAIL_URL configured a sender also mails it.
+    Organizers can read the outbox; with MAIL_URL configured a sender also mails it. A message
+    goes to an email address or, as an SMS (a one-time code), to a mobile number: never both.
     """
 
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("(to_email IS NULL) <> (to_phone IS NULL)", name="one_recipient"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    to_email: Mapped[str] = mapped_column(String(254), index=True)
+    to_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    #: For an SMS: the mobile number as "+8613812345678"; SMS_BACKEND decides how it is sent.
+    to_phone: Mapped[str | None] = mapped_column(String(20), index=True)
     #: What the message is about: password_reset, order_placed, order_paid, order_shipped...
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
@@ -126,7 +138,7 @@ class OutboxMessage(Timestamped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def __repr__(self) -> str:
-        return f"<OutboxMessage {self.kind} to {self.to_email}>"
+        return f"<OutboxMessage {self.kind} to {self.to_email or self.to_phone}>"
 
 
 class PasswordResetToken(Timestamped, db.Model):
@@ -145,3 +157,35 @@ class PasswordResetToken(Timestamped, db.Model):
 
     def __repr__(self) -> str:
         return f"<PasswordResetToken user={self.user_id}>"
+
+
+class PhoneCode(Timestamped, db.Model):
+    """A one-time 6-digit code sent by SMS: to confirm a number, log in, or reset a password.
+
+    Only a keyed hash of the code is stored. A code works once, for CODE_LIFETIME, and refuses
+    every try after MAX_ATTEMPTS wrong ones (shop.accounts.codes).
+    """
+
+    __tablename__ = "phone_code"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('signup', 'login', 'reset')", name="purpose"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The number the code was sent to, "+8613812345678".
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    #: signup (confirms the number), login (logs in without the password) or reset.
+    purpose: Mapped[str] = mapped_column(String(10))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Wrong codes tried against this one; at MAX_ATTEMPTS it stops working.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Set when the code is used or replaced by a newer one; it never works again.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped["User"] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PhoneCode {self.purpose} user={self.user_id}>"

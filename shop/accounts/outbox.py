@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from shop.accounts import sms
 from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.models_base import utcnow
@@ -99,8 +100,14 @@ def configured_sender() -> MailSender | None:
     return SmtpSender(url) if url else None
 
 
-def queue_message(to_email: str, kind: str, subject: str, body: str) -> OutboxMessage:
-    """Write a message to the outbox (and the log). Flushes; the caller commits."""
+def queue_message(to_email: str | None, kind: str, subject: str, body: str) -> OutboxMessage | None:
+    """Write a message to the outbox (and the log). Flushes; the caller commits.
+
+    An account made with a mobile number only has no email: its mails are skipped (None).
+    """
+    if not to_email:
+        current_app.logger.info("Outbox %s skipped: the account has no email", kind)
+        return None
     message = OutboxMessage(to_email=to_email, kind=kind, subject=subject, body=body)
     db.session.add(message)
     db.session.flush()
@@ -110,29 +117,55 @@ def queue_message(to_email: str, kind: str, subject: str, body: str) -> OutboxMe
     return message
 
 
+def queue_sms(to_phone: str, kind: str, subject: str, body: str) -> OutboxMessage:
+    """Write an SMS to the outbox (and the log); SMS_BACKEND decides whether it leaves. Flushes.
+
+    `subject` is for the outbox page only; the text sent is `body`.
+    """
+    message = OutboxMessage(to_phone=to_phone, kind=kind, subject=subject, body=body)
+    db.session.add(message)
+    db.session.flush()
+    current_app.logger.info("Outbox SMS %s to %s: %s", kind, to_phone, body)
+    return message
+
+
 def deliver_pending(sender: MailSender | None = None) -> int:
-    """Mail outbox messages not sent yet; mark each one sent as it goes. Commits per message.
+    """Mail (and text, see shop.accounts.sms) outbox messages not sent yet. Commits per message.
 
     Runs after the request's own commit, so a mail server that is down never undoes the reset
     request itself; the message stays unsent in the outbox and the next call retries it.
     """
+    delivered = 0
     sender = sender or configured_sender()
-    if sender is None:
-        return 0
-    pending = db.session.scalars(
+    if sender is not None:
+        for message in _pending(OutboxMessage.to_email.is_not(None)):
+            try:
+                sender.send(message.to_email, message.subject, message.body)
+            except (OSError, smtplib.SMTPException):
+                current_app.logger.exception("Could not mail outbox message %s", message.id)
+                break
+            message.sent_at = utcnow()
+            db.session.commit()
+            delivered += 1
+    sms_sender = sms.configured_sender()
+    if sms_sender is not None:
+        for message in _pending(OutboxMessage.to_phone.is_not(None)):
+            try:
+                sms_sender.send(message.to_phone, message.body)
+            except OSError:
+                current_app.logger.exception("Could not send outbox SMS %s", message.id)
+                break
+            message.sent_at = utcnow()
+            db.session.commit()
+            delivered += 1
+    return delivered
+
+
+def _pending(recipient) -> list[OutboxMessage]:
+    """The oldest unsent messages of one kind of recipient (mail or SMS), one batch of them."""
+    return db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None))
+        .where(OutboxMessage.sent_at.is_(None), recipient)
         .order_by(OutboxMessage.id)
         .limit(DELIVERY_BATCH)
     ).all()
-    delivered = 0
-    for message in pending:
-        try:
-            sender.send(message.to_email, message.subject, message.body)
-        except (OSError, smtplib.SMTPException):
-            current_app.logger.exception("Could not mail outbox message %s", message.id)
-            break
-        message.sent_at = utcnow()
-        db.session.commit()
-        delivered += 1
-    return delivered

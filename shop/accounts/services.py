@@ -1,4 +1,4 @@
-"""Account rules: sign-up, log-in checks, password changes and one-time reset links."""
+"""Account rules: sign-up, log-in checks, password changes, one-time reset links and SMS codes."""
 
 import hashlib
 import secrets
@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.accounts import outbox
+from shop.accounts import codes, outbox
 from shop.accounts.models import OutboxMessage, PasswordResetToken, Role, User
 from shop.accounts.passwords import password_problem
+from shop.accounts.phones import looks_like_email, normalize_phone
 from shop.extensions import db
 from shop.models_base import as_utc, utcnow
 
@@ -31,6 +32,10 @@ class AccountError(ValueError):
 
 class EmailTaken(AccountError):
     """Someone already signed up with this email."""
+
+
+class PhoneTaken(AccountError):
+    """Another account already has this mobile number."""
 
 
 class WrongPassword(AccountError):
@@ -61,6 +66,29 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+def find_user_by_phone(phone: str | None) -> User | None:
+    """The account with this mobile number (any spelling normalize_phone reads), or None."""
+    phone = normalize_phone(phone)
+    if phone is None:
+        return None
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def login_key(identifier: str) -> str:
+    """One spelling of what a person logs in with, for rate limits: "+86…" or the email."""
+    if not looks_like_email(identifier):
+        phone = normalize_phone(identifier)
+        if phone:
+            return phone
+    return normalize_email(identifier)
+
+
+def phone_taken_message() -> str:
+    return _(
+        "This mobile number already has an account. Log in with it, or log in with an SMS code."
+    )
+
+
 def _check_new_password(password: str) -> None:
     problem = password_problem(password)
     if problem:
@@ -68,25 +96,42 @@ def _check_new_password(password: str) -> None:
 
 
 def register_user(
-    email: str, display_name: str, password: str, language: str, role: str = Role.CUSTOMER
+    email: str | None,
+    display_name: str,
+    password: str,
+    language: str,
+    role: str = Role.CUSTOMER,
+    phone: str | None = None,
 ) -> User:
-    """Create an account with one self-chosen role. Flushes.
+    """Create an account, with an email, a mobile number or both, and one self-chosen role.
 
+    A mobile number starts unconfirmed: send_signup_code() then confirm_phone(). Flushes. Two
+    sign-ups racing for one number meet the unique constraint: the caller catches the
+    IntegrityError, rolls back and says the number is taken (see phone_taken_message()).
+
+    :raises PhoneTaken: when the mobile number already has an account.
     :raises EmailTaken: when the email already has an account.
     :raises WeakPassword: when the password is too short or too common.
     """
     if role not in SIGNUP_ROLES:
         raise ValueError(f"{role!r} cannot be chosen at sign-up")
-    email = normalize_email(email)
+    email = normalize_email(email) or None
+    phone = normalize_phone(phone) if phone else None
+    if email is None and phone is None:
+        raise ValueError("an account needs an email or a mobile number")
     _check_new_password(password)
-    taken = db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
+    if phone and find_user_by_phone(phone):
+        raise PhoneTaken(phone_taken_message())
+    taken = email and db.session.scalar(
+        select(func.count()).select_from(User).where(User.email == email)
+    )
     if taken:
         # Spend the time hashing would, so the answer's speed does not tell the email is known.
         generate_password_hash(password, method="scrypt")
         raise EmailTaken(
             _("An account with this email already exists. Log in, or reset your password.")
         )
-    user = User(email=email, display_name=display_name.strip(), language=language)
+    user = User(email=email, phone=phone, display_name=display_name.strip(), language=language)
     user.set_password(password)
     user.add_role(role)
     db.session.add(user)
@@ -94,9 +139,15 @@ def register_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The account when email and password match, else None (the same for every failure)."""
-    user = find_user(email)
+def authenticate(identifier: str, password: str) -> User | None:
+    """The account when email or mobile number and password match, else None (the same for
+    every failure). A number logs in only once an SMS code confirmed it."""
+    if looks_like_email(identifier):
+        user = find_user(identifier)
+    else:
+        user = find_user_by_phone(identifier)
+        if user is not None and user.phone_confirmed_at is None:
+            user = None
     if user is None:
         # Spend the same time as a real check so answers do not reveal which emails exist.
         check_password_hash(_dummy_hash(), password)
@@ -234,5 +285,85 @@ def reset_password(token: str, new_password: str) -> User:
     user.set_password(new_password)
     # Whoever held a session (a thief the reset is meant to shut out) is logged out.
     user.end_sessions()
+    db.session.flush()
+    return user
+
+
+# --- One-time SMS codes ----------------------------------------------------------------------
+
+
+def send_signup_code(user: User) -> None:
+    """Text a code that confirms the new account's mobile number. Flushes."""
+    codes.send_code(user, user.phone, "signup")
+
+
+def request_login_code(phone: str) -> None:
+    """Text a log-in code when the number has an active account. Flushes.
+
+    Says nothing either way, as the reset form does.
+    """
+    user = find_user_by_phone(phone)
+    if user is None or not user.is_active:
+        return
+    codes.send_code(user, user.phone, "login")
+
+
+def _confirm_phone(user: User) -> None:
+    """The code reached the number: it is the person's. Sessions started before end, so an
+    account someone opened with another person's number is the number owner's from now on."""
+    if user.phone_confirmed_at is None:
+        user.phone_confirmed_at = utcnow()
+        user.end_sessions()
+
+
+def confirm_phone(phone: str, code: str) -> User:
+    """Confirm a new account's mobile number with the code texted at sign-up. Flushes.
+
+    :raises codes.CodeError: when the code is wrong, expired, used or out of tries.
+    """
+    row = codes.use_code(normalize_phone(phone) or "", "signup", code)
+    _confirm_phone(row.user)
+    db.session.flush()
+    return row.user
+
+
+def log_in_with_code(phone: str, code: str) -> User:
+    """The account whose number the log-in code was texted to. Flushes.
+
+    :raises codes.CodeError: when the code is wrong, expired, used or out of tries.
+    """
+    row = codes.use_code(normalize_phone(phone) or "", "login", code)
+    _confirm_phone(row.user)
+    db.session.flush()
+    return row.user
+
+
+def request_password_reset_code(phone: str) -> None:
+    """Text a reset code when the number has an active account. Flushes; says nothing."""
+    user = find_user_by_phone(phone)
+    if user is None or not user.is_active:
+        return
+    codes.send_code(user, user.phone, "reset")
+
+
+def reset_password_with_code(phone: str, code: str, new_password: str) -> User:
+    """Set a new password with a texted reset code, logging every session out. Flushes.
+
+    The password is checked first, so a weak one does not spend one of the code's tries.
+
+    :raises WeakPassword: when the new password is too short or too common.
+    :raises codes.CodeError: when the code is wrong, expired, used or out of tries.
+    """
+    _check_new_password(new_password)
+    row = codes.use_code(normalize_phone(phone) or "", "reset", code)
+    user = row.user
+    _confirm_phone(user)
+    user.set_password(new_password)
+    user.end_sessions()
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     db.session.flush()
     return user

@@ -49,18 +49,25 @@ def form_token():
 @bp.post("/add")
 @csrf.exempt  # checked below: without a valid token the visitor confirms on a page of our own
 def add():
-    """Put a variant in the cart from a product page (or confirm it first without a token)."""
+    """Put a variant in the cart from a product page (or confirm it first without a token).
+
+    With `buy_now` (立即购买) the buyer goes on to the checkout at once. The checkout buys the
+    whole cart, so anything already in it is bought too; the buyer is told so there.
+    """
     variant_id = id_or_none(request.form.get("variant_id"))
     variant = services.buyable_variant(variant_id) if variant_id is not None else None
     if variant is None:
         abort(404)
     quantity = max(1, _quantity(request.form.get("quantity")))
+    buy_now = request.form.get("buy_now") == "1"
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         # Product pages are cached for everyone, so their form may carry no (or a stale) token;
         # nothing changes until the visitor confirms on this page, which has a fresh one.
-        return render_template("cart/confirm_add.html", variant=variant, quantity=quantity)
+        return render_template(
+            "cart/confirm_add.html", variant=variant, quantity=quantity, buy_now=buy_now
+        )
     # Stock held by checkouts abandoned past their deadline comes back before this one is judged.
     if orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH):
         db.session.refresh(variant)
@@ -83,6 +90,8 @@ def add():
         )
         return redirect(url_for("cart.view"))
     db.session.commit()
+    if buy_now:
+        return _go_to_checkout(cart, line, quantity)
     title = f"{variant.product.localized('title')} · {variant.localized('spec')}"
     flash(
         _(
@@ -94,6 +103,20 @@ def add():
     if line.quantity < quantity:
         flash(_("Only %(count)d can be bought at the moment.", count=line.quantity), "error")
     return redirect(_product_page(variant))
+
+
+def _go_to_checkout(cart, line, quantity: int):
+    """立即购买: on to the checkout, saying when it holds more than this item."""
+    if line.quantity < quantity:
+        flash(_("Only %(count)d can be bought at the moment.", count=line.quantity), "error")
+    if len(cart.lines) > 1:
+        flash(
+            _(
+                "The other items in your cart are in this checkout too. To buy only this one, "
+                "remove the others from your cart first."
+            )
+        )
+    return redirect(url_for("checkout.start"), code=303)
 
 
 @bp.post("/lines/<int:line_id>")

@@ -36,6 +36,12 @@ class BuyerMessageForm(FlaskForm):
     refund = BooleanField(_l("I am asking for a refund of this order"))
 
 
+class AskSellerForm(FlaskForm):
+    """A buyer asks the shop about a product before buying (联系卖家)."""
+
+    body = _body_field(_l("Your question to the shop"))
+
+
 class ReplyForm(FlaskForm):
     """The seller answers the buyer."""
 

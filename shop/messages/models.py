@@ -2,10 +2,20 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from products.models import Shop
+from products.models import Product, Shop
+from shop.accounts.models import User
 from shop.extensions import db
 from shop.models_base import Timestamped, utcnow
 from shop.orders.models import Order
@@ -41,17 +51,33 @@ class RequestState:
 
 
 class Thread(Timestamped, db.Model):
-    """The conversation between an order's buyer and its shop (one per order)."""
+    """A conversation between a buyer and a shop.
+
+    Either about an order (one per order), or, before buying (联系卖家), about a product: then
+    one per (product, buyer account) and no order.
+    """
 
     __tablename__ = "message_thread"
     __table_args__ = (
         CheckConstraint("seller_unread >= 0 AND buyer_unread >= 0", name="unread_not_negative"),
+        CheckConstraint(
+            "order_id IS NOT NULL OR (product_id IS NOT NULL AND buyer_id IS NOT NULL)",
+            name="order_or_product_buyer",
+        ),
+        # NULLs are distinct in a unique constraint: order threads (no product) never collide.
+        UniqueConstraint("product_id", "buyer_id"),
         Index("ix_message_thread_shop_last", "shop_id", "last_message_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(
+    #: The order talked about; None for a pre-sale thread.
+    order_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer_order.id", ondelete="CASCADE"), unique=True
+    )
+    #: A pre-sale thread's product and buyer account (None on order threads).
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
     last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -61,7 +87,9 @@ class Thread(Timestamped, db.Model):
     #: True while the buyer's last message has no reply: what "waiting for a reply" lists.
     awaiting_seller: Mapped[bool] = mapped_column(default=False)
 
-    order: Mapped["Order"] = relationship()
+    order: Mapped["Order | None"] = relationship()
+    product: Mapped["Product | None"] = relationship()
+    buyer: Mapped["User | None"] = relationship()
     shop: Mapped["Shop"] = relationship()
     messages: Mapped[list["Message"]] = relationship(
         back_populates="thread",
@@ -70,7 +98,14 @@ class Thread(Timestamped, db.Model):
         passive_deletes=True,
     )
 
+    @property
+    def is_presale(self) -> bool:
+        """True for a conversation about a product before any order (联系卖家)."""
+        return self.order_id is None
+
     def __repr__(self) -> str:
+        if self.is_presale:
+            return f"<Thread product={self.product_id} buyer={self.buyer_id}>"
         return f"<Thread order={self.order_id}>"
 
 

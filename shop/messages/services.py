@@ -1,23 +1,28 @@
 """Threads and messages: buyers write on their orders, sellers answer from the shop's inbox.
 
+A buyer with an account may also ask about a product before buying (联系卖家): a pre-sale
+thread, one per (product, buyer), in the same inbox under the same rules.
+
 Every function flushes and never commits; the view commits once. A buyer's request (address
 change, refund) is closed with a compare-and-set on its state, so a double click or a refund
 racing a decline settles it exactly once.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from products.models import Shop
+from products.models import Product, Shop, ShopKind
 from shop import signals
 from shop.accounts.models import User
-from shop.accounts.outbox import site_link
+from shop.accounts.outbox import queue_message, site_link
 from shop.extensions import db
 from shop.messages.models import (
     Message,
@@ -34,6 +39,9 @@ from shop.orders.notifications import notify_buyer, notify_seller
 
 #: The longest message anyone may send (a WeChat-length note, not a letter).
 MAX_BODY_LENGTH = 1000
+#: The same words from the same side of a thread within this time are one message sent twice
+#: (a double tap, a resend after a slow answer): kept once.
+REPEAT_WINDOW = timedelta(seconds=60)
 
 
 class InvalidMessageBody(ValueError):
@@ -46,6 +54,10 @@ class RequestNotOpen(ValueError):
 
 class NotYourThread(LookupError):
     """The seller does not own the thread's shop."""
+
+
+class OwnProduct(ValueError):
+    """A seller cannot start a pre-sale conversation about their own shop's product."""
 
 
 def clean_body(body: str | None) -> str:
@@ -61,14 +73,134 @@ def clean_body(body: str | None) -> str:
     return text
 
 
+def _made_once(find, make) -> Thread:
+    """The thread find() returns, else the one make() builds. Flushes when it makes one.
+
+    Two requests at once (a double tap) both try to make it: the thread's unique rule lets one
+    win, and the other reads the winner's thread.
+    """
+    thread = find()
+    if thread is not None:
+        return thread
+    try:
+        with db.session.begin_nested():
+            thread = make()
+            db.session.add(thread)
+    except IntegrityError:
+        thread = find()
+        if thread is None:  # not a duplicate after all: let the caller see the real error
+            raise
+    return thread
+
+
 def thread_for(order: Order) -> Thread:
     """The order's thread, made on first use. Flushes when it makes one."""
-    thread = db.session.query(Thread).filter_by(order_id=order.id).one_or_none()
-    if thread is None:
-        thread = Thread(order_id=order.id, shop_id=order.shop_id)
-        db.session.add(thread)
-        db.session.flush()
-    return thread
+    return _made_once(
+        lambda: db.session.scalar(select(Thread).where(Thread.order_id == order.id)),
+        lambda: Thread(order_id=order.id, shop_id=order.shop_id),
+    )
+
+
+def _repeat_of(thread: Thread, author: str, text: str) -> Message | None:
+    """The same message from the same side sent moments ago, when this one repeats it.
+
+    The thread's row is written first: a second copy of the message sent at the same moment
+    waits here until the first is committed, then finds it (an UPDATE, as it locks on SQLite
+    too).
+    """
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalar(
+        select(Message)
+        .where(
+            Message.thread_id == thread.id,
+            Message.author == author,
+            Message.body == text,
+            Message.created_at >= utcnow() - REPEAT_WINDOW,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
+def presale_thread(product: Product, buyer: User) -> Thread | None:
+    """The buyer's pre-sale thread about this product with its messages, or None."""
+    return db.session.scalar(
+        select(Thread)
+        .where(Thread.product_id == product.id, Thread.buyer_id == buyer.id)
+        .options(selectinload(Thread.messages))
+    )
+
+
+def presale_thread_for(product: Product, buyer: User) -> Thread:
+    """The buyer's pre-sale thread about the product, made on first use. Flushes.
+
+    Two requests at once (a double tap on 联系卖家) both try to make it: the unique
+    (product, buyer) rule lets one win, and the other reads the winner's thread.
+
+    :raises OwnProduct: when the buyer owns the product's shop.
+    """
+    if product.shop.owner_id == buyer.id:
+        raise OwnProduct(product.id)
+    return _made_once(
+        lambda: presale_thread(product, buyer),
+        lambda: Thread(product_id=product.id, buyer_id=buyer.id, shop_id=product.shop_id),
+    )
+
+
+def post_presale_message(product: Product, buyer: User, body: str) -> Message:
+    """The buyer asks the shop about a product before buying; it waits for the seller. Flushes.
+
+    :raises InvalidMessageBody: when the body is empty or too long.
+    :raises OwnProduct: when the buyer owns the product's shop.
+    """
+    text = clean_body(body)
+    thread = presale_thread_for(product, buyer)
+    repeated = _repeat_of(thread, MessageAuthor.BUYER, text)
+    if repeated is not None:
+        return repeated
+    now = utcnow()
+    message = Message(
+        thread=thread,
+        author=MessageAuthor.BUYER,
+        kind=MessageKind.MESSAGE,
+        body=text,
+        created_at=now,
+    )
+    db.session.add(message)
+    thread.last_message_at = now
+    thread.seller_unread += 1
+    thread.awaiting_seller = True
+    db.session.flush()
+    _tell_seller_presale(thread, message)
+    return message
+
+
+def buyer_presale_threads(buyer: User) -> list[Thread]:
+    """The buyer's pre-sale threads, latest first (products and shops loaded)."""
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(Thread.buyer_id == buyer.id, Thread.order_id.is_(None))
+            .options(joinedload(Thread.product), joinedload(Thread.shop))
+            .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        )
+    )
+
+
+def seller_presale_thread(user: User, thread_id: int) -> Thread | None:
+    """A pre-sale thread of one of the seller's shops, with its messages; else None (a 404)."""
+    return db.session.scalar(
+        select(Thread)
+        .where(Thread.id == thread_id, Thread.order_id.is_(None), _owned_by(user))
+        .options(
+            selectinload(Thread.messages), joinedload(Thread.product), joinedload(Thread.buyer)
+        )
+    )
 
 
 def post_buyer_message(
@@ -85,6 +217,9 @@ def post_buyer_message(
         raise ValueError(f"unknown message kind {kind!r}")
     text = clean_body(body)
     thread = thread_for(order)
+    repeated = _repeat_of(thread, MessageAuthor.BUYER, text)
+    if repeated is not None:
+        return repeated
     now = utcnow()
     message = Message(
         thread=thread,
@@ -113,6 +248,9 @@ def post_seller_reply(thread: Thread, seller: User, body: str) -> Message:
     text = clean_body(body)
     if thread.shop.owner_id != seller.id:
         raise NotYourThread(thread.id)
+    repeated = _repeat_of(thread, MessageAuthor.SELLER, text)
+    if repeated is not None:
+        return repeated
     now = utcnow()
     db.session.execute(
         update(Message)
@@ -138,7 +276,10 @@ def post_seller_reply(thread: Thread, seller: User, body: str) -> Message:
     thread.seller_unread = 0
     thread.buyer_unread += 1
     db.session.flush()
-    _tell_buyer(thread.order, reply)
+    if thread.is_presale:
+        _tell_buyer_presale(thread, reply)
+    else:
+        _tell_buyer(thread.order, reply)
     signals.customer_answered.send(thread.shop, thread=thread, message=reply)
     return reply
 
@@ -333,6 +474,58 @@ def _tell_buyer(order: Order, reply: Message) -> None:
     )
 
 
+def _presale_notices(thread: Thread) -> bool:
+    """Whether to mail about a pre-sale thread (as _notices_for: not practice shops)."""
+    return thread.shop.kind != ShopKind.PRACTICE and (
+        has_request_context() or bool(current_app.config.get("SITE_URL"))
+    )
+
+
+def _tell_seller_presale(thread: Thread, message: Message) -> None:
+    """Queue a notice of a buyer's pre-sale question to the shop's owner, in their language."""
+    seller = db.session.get(User, thread.shop.owner_id)
+    if seller is None or not _presale_notices(thread):
+        return
+    with force_locale(seller.language or "zh"):
+        title = thread.product.localized("title")
+        queue_message(
+            seller.email,
+            "buyer_message",
+            _("A buyer asked about %(title)s", title=title),
+            _(
+                "A buyer asked about %(title)s before buying:\n\n%(body)s\n\nReply here: %(link)s",
+                title=title,
+                body=message.body,
+                link=site_link("inbox.presale", thread_id=thread.id),
+            ),
+        )
+
+
+def _tell_buyer_presale(thread: Thread, reply: Message) -> None:
+    """Queue a notice of the seller's reply to a pre-sale question, in the buyer's language."""
+    buyer = thread.buyer
+    if buyer is None or not _presale_notices(thread):
+        return
+    with force_locale(buyer.language or "zh"):
+        title = thread.product.localized("title")
+        queue_message(
+            buyer.email,
+            "seller_reply",
+            _(
+                "%(shop)s replied about %(title)s",
+                shop=thread.shop.localized("name"),
+                title=title,
+            ),
+            _(
+                "%(shop)s replied to your question about %(title)s:\n\n%(body)s\n\nAnswer here: %(link)s",
+                shop=thread.shop.localized("name"),
+                title=title,
+                body=reply.body,
+                link=site_link("inbox.ask", product_id=thread.product_id),
+            ),
+        )
+
+
 # --- Reading ---------------------------------------------------------------------------------
 
 
@@ -381,7 +574,7 @@ def inbox(
         .join(newest, newest.c.thread_id == Thread.id)
         .join(last_message, last_message.id == newest.c.message_id)
         .where(*conditions)
-        .options(joinedload(Thread.order))
+        .options(joinedload(Thread.order), joinedload(Thread.product), joinedload(Thread.buyer))
         .order_by(Thread.last_message_at.desc(), Thread.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)

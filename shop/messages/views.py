@@ -1,19 +1,29 @@
 """The shop's inbox under /sell/inbox, and the buyer's messages on an order page.
 
 One blueprint with full paths: the seller's pages under /sell/inbox and the buyer's one form
-under /orders/<number>/messages (the order page itself shows the thread).
+under /orders/<number>/messages (the order page itself shows the thread). Before buying, a
+signed-in buyer asks about a product under /products/<id>/ask (联系卖家) and finds those
+conversations under /messages.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from products import services as catalogue
+from products.models import Product
 from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db, limiter
 from shop.messages import services
-from shop.messages.forms import BuyerMessageForm, DeclineForm, QuickReplyForm, ReplyForm
+from shop.messages.forms import (
+    AskSellerForm,
+    BuyerMessageForm,
+    DeclineForm,
+    QuickReplyForm,
+    ReplyForm,
+)
 from shop.messages.models import MessageKind, RequestState
 from shop.orders import services as order_services
 from shop.orders.access import can_view
@@ -85,7 +95,10 @@ def _own_order_or_404(number: str):
 
 
 def _thread_page(order, thread, reply_form=None, decline_forms=None, status=200):
-    """The seller's thread page; each open request gets its own decline form (kept on errors)."""
+    """The seller's thread page; each open request gets its own decline form (kept on errors).
+
+    A pre-sale thread (order None) shows its product instead of an order.
+    """
     decline_forms = decline_forms or {}
     for message in thread.messages if thread else []:
         if message.request_state == RequestState.OPEN:
@@ -125,7 +138,7 @@ def reply(number: str):
     order = _own_order_or_404(number)
     form = ReplyForm(prefix="reply")
     if request.form.get("reply-insert"):
-        return _insert_quick_reply(order, form)
+        return _insert_quick_reply(order, services.thread_of(order), form)
     if not form.validate_on_submit():
         return _thread_page(order, services.thread_of(order), reply_form=form, status=422)
     services.post_seller_reply(services.thread_for(order), current_user, form.body.data)
@@ -134,10 +147,44 @@ def reply(number: str):
     return redirect(url_for("inbox.thread", number=order.number), code=303)
 
 
-def _insert_quick_reply(order, form: ReplyForm):
+def _own_presale_or_404(thread_id: int):
+    """A pre-sale thread of the current seller's shops; anyone else's id is a 404."""
+    thread = services.seller_presale_thread(current_user, thread_id)
+    if thread is None:
+        abort(404)
+    return thread
+
+
+@bp.get("/sell/inbox/ask/<int:thread_id>")
+@role_required(*SELLER_ROLES)
+def presale(thread_id: int):
+    """A buyer's questions about a product before buying; opening it marks them read."""
+    thread = _own_presale_or_404(thread_id)
+    if services.mark_read_by_seller(thread):
+        db.session.commit()
+    return _thread_page(None, thread)
+
+
+@bp.post("/sell/inbox/ask/<int:thread_id>/reply")
+@role_required(*SELLER_ROLES)
+def presale_reply(thread_id: int):
+    """The seller answers a pre-sale question (quick replies work as on order threads)."""
+    thread = _own_presale_or_404(thread_id)
+    form = ReplyForm(prefix="reply")
+    if request.form.get("reply-insert"):
+        return _insert_quick_reply(None, thread, form)
+    if not form.validate_on_submit():
+        return _thread_page(None, thread, reply_form=form, status=422)
+    services.post_seller_reply(thread, current_user, form.body.data)
+    db.session.commit()
+    flash(_("Your reply was sent."))
+    return redirect(url_for("inbox.presale", thread_id=thread.id), code=303)
+
+
+def _insert_quick_reply(order, thread, form: ReplyForm):
     """The thread page again, the chosen quick reply added to the reply box (nothing sent)."""
     if not form.validate_on_submit() and "csrf_token" in form.errors:
-        return _thread_page(order, services.thread_of(order), reply_form=form, status=422)
+        return _thread_page(order, thread, reply_form=form, status=422)
     form.body.errors = []
     replies = services.quick_replies(current_user)
     index = whole_number_or(request.form.get("reply-quick"), -1, least=0)
@@ -145,7 +192,7 @@ def _insert_quick_reply(order, form: ReplyForm):
         typed = (form.body.data or "").rstrip()
         joined = f"{typed}\n{replies[index].body}" if typed else replies[index].body
         form.body.data = joined[: services.MAX_BODY_LENGTH]
-    return _thread_page(order, services.thread_of(order), reply_form=form)
+    return _thread_page(order, thread, reply_form=form)
 
 
 def _open_request_or_404(order, message_id: int):
@@ -337,3 +384,78 @@ def write(number: str):
     db.session.commit()
     flash(_("Your message was sent to the shop. Its reply will show on this page."))
     return redirect(url_for("orders.detail", number=order.number, _anchor="messages"), code=303)
+
+
+# --- Before buying: 联系卖家 -------------------------------------------------------------------
+
+
+def _askable_product_or_404(product_id: int, thread=None) -> Product:
+    """A public product, or one the buyer already has a conversation about; else a 404."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    if not catalogue.is_public(product) and thread is None:
+        thread = services.presale_thread(product, current_user)
+        if thread is None:
+            abort(404)
+    return product
+
+
+def _ask_page(product: Product, form: AskSellerForm | None = None, status: int = 200):
+    """The buyer's conversation with the shop about one product; seeing replies marks them read."""
+    thread = services.presale_thread(product, current_user)
+    if thread is not None and services.mark_read_by_buyer(thread):
+        db.session.commit()
+    return render_template(
+        "messages/ask.html",
+        product=product,
+        thread=thread,
+        form=form or AskSellerForm(formdata=None, prefix="ask"),
+    ), status
+
+
+def _not_your_own(product: Product):
+    """A seller asking their own shop: back to the product with a word why."""
+    flash(_("This is your own shop's product: buyers' questions about it reach your inbox."))
+    return redirect(url_for("catalogue.product", product_id=product.id, slug=product.slug))
+
+
+@bp.get("/products/<int:product_id>/ask")
+@login_required
+def ask(product_id: int):
+    """联系卖家: the buyer's conversation with the shop about a product (signed-in only)."""
+    product = _askable_product_or_404(product_id)
+    if product.shop.owner_id == current_user.id:
+        return _not_your_own(product)
+    return _ask_page(product)
+
+
+@bp.post("/products/<int:product_id>/ask")
+@login_required
+@limiter.limit(BUYER_MESSAGE_LIMIT, scope="buyer-messages")
+def ask_send(product_id: int):
+    """The buyer sends a question about a product; the first one opens the conversation."""
+    product = _askable_product_or_404(product_id)
+    if product.shop.owner_id == current_user.id:
+        return _not_your_own(product)
+    form = AskSellerForm(prefix="ask")
+    if not form.validate_on_submit():
+        return _ask_page(product, form, status=422)
+    try:
+        services.post_presale_message(product, current_user, form.body.data)
+    except services.OwnProduct:
+        db.session.rollback()
+        return _not_your_own(product)
+    db.session.commit()
+    flash(_("Your message was sent to the shop. Its reply will show on this page."))
+    return redirect(url_for("inbox.ask", product_id=product.id, _anchor="messages"), code=303)
+
+
+@bp.get("/messages")
+@login_required
+def mine():
+    """The buyer's conversations with shops about products (questions about orders stay on the
+    order pages)."""
+    return render_template(
+        "messages/mine.html", threads=services.buyer_presale_threads(current_user)
+    )

@@ -14,6 +14,7 @@ from shop.orders import services
 from shop.orders.access import can_view, phone_matches, remember_orders
 from shop.orders.forms import LookupForm
 from shop.orders.models import InvalidTransition, OrderStatus
+from shop.orders.sold import units_sold
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -103,6 +104,10 @@ def localtime(moment) -> str:
     if moment is None:
         return ""
     return as_utc(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+# The product page shows 已售 N 件 (the catalogue may not import orders: it asks the template).
+bp.add_app_template_global(units_sold)
 
 
 @bp.app_template_global()

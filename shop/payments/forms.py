@@ -1,14 +1,15 @@
-"""The sandbox payment page's forms."""
+"""The sandbox payment pages' forms: a test card, or a simulated WeChat Pay / Alipay scan."""
 
 import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 from wtforms.widgets import TextInput
 
 from shop.models_base import utcnow
+from shop.payments.models import PaymentMethod
 
 
 class NeverEchoedInput(TextInput):
@@ -64,3 +65,19 @@ class SandboxCardForm(FlaskForm):
         validators=[DataRequired(), Length(max=80)],
         render_kw={"autocomplete": "off"},
     )
+
+
+class QrChoiceForm(FlaskForm):
+    """Pay by scanning a QR code: which app (the button pressed says)."""
+
+    method = StringField(validators=[DataRequired(), AnyOf(PaymentMethod.QR)])
+
+
+#: What the practice QR page's buttons make the scan do.
+SCAN_RESULTS = ("paid", "failed", "timeout")
+
+
+class QrScanForm(FlaskForm):
+    """What the simulated scan does (the button pressed says)."""
+
+    action = StringField(validators=[DataRequired(), AnyOf(SCAN_RESULTS)])

@@ -19,6 +19,9 @@ class EventKind:
     FAILED = "failed"
     #: One attempt was refused (a declined card): the checkout stays open for another try.
     DECLINED = "declined"
+    #: One attempt ran out of time unpaid (a QR code nobody scanned in time): the checkout
+    #: stays open for another try, and it is not counted as a refusal.
+    ATTEMPT_EXPIRED = "attempt_expired"
     EXPIRED = "expired"
     REFUNDED = "refunded"
     #: Noted but nothing to do (e.g. Checkout finished, an Alipay payment still on its way).
@@ -46,6 +49,11 @@ class PaymentEvent:
     currency: str | None = None
     #: For refund events: how much of the payment has been refunded in total.
     refunded_fen: int | None = None
+    #: How the buyer paid or tried to ("card", "wechat_pay", "alipay"), when the gateway says.
+    method: str | None = None
+    #: The gateway's checkout page takes no more attempts (an Alipay payment failed after
+    #: Checkout completed): another try needs a new one.
+    checkout_ended: bool = False
 
 
 class GatewayError(Exception):

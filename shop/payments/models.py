@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +22,23 @@ class PaymentStatus:
     CANCELLED = "cancelled"
     ALL = (PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, EXPIRED, CANCELLED)
     OPEN = (PENDING, REQUIRES_ACTION)
+
+
+class PaymentMethod:
+    """How a buyer pays, in Stripe's names for the payment method types."""
+
+    CARD = "card"
+    WECHAT_PAY = "wechat_pay"
+    ALIPAY = "alipay"
+    #: Paid by scanning a QR code with the phone's app.
+    QR = (WECHAT_PAY, ALIPAY)
+
+
+METHOD_LABELS = {
+    PaymentMethod.CARD: _l("Bank card"),
+    PaymentMethod.WECHAT_PAY: _l("WeChat Pay"),
+    PaymentMethod.ALIPAY: _l("Alipay"),
+}
 
 
 class Payment(Timestamped, db.Model):
@@ -66,6 +84,9 @@ class Payment(Timestamped, db.Model):
         ForeignKey("cart.id", ondelete="SET NULL"), index=True
     )
     quote: Mapped[str | None] = mapped_column(String(32))
+    #: How the buyer pays in the latest attempt, and so how a paid payment was paid: "card",
+    #: "wechat_pay" or "alipay" (Stripe's names); None until an attempt is made.
+    method: Mapped[str | None] = mapped_column(String(20))
     #: A keyed hash of the buyer's network address (never the address itself), to bound how
     #: many unpaid checkouts, holding stock, one address may keep open.
     address_key: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -73,6 +94,12 @@ class Payment(Timestamped, db.Model):
     orders: Mapped[list["Order"]] = relationship(  # noqa: F821
         back_populates="payment", order_by="Order.id"
     )
+
+    @property
+    def method_label(self) -> str:
+        """The payment method in the page's language ("" when none was recorded)."""
+        label = METHOD_LABELS.get(self.method or "")
+        return str(label) if label is not None else (self.method or "")
 
     @property
     def is_open(self) -> bool:

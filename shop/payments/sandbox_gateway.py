@@ -1,6 +1,7 @@
 """The sandbox: a practice payment page on this site that behaves like a hosted checkout.
 
-It takes only Stripe's well-known test card numbers. Whatever happens is reported as a
+It takes only Stripe's well-known test card numbers, or shows a practice WeChat Pay / Alipay QR
+code whose buttons decide what the scan does. Whatever happens is reported as a
 PaymentEvent to webhooks.process_event(), exactly like a Stripe webhook, so the sandbox
 exercises the same order state machine that real payments use.
 
@@ -10,10 +11,12 @@ in the session or shown back on the page.
 
 import re
 import secrets
+from dataclasses import replace
 
 from flask import url_for
 
 from shop.payments.gateway import EventKind, InvalidSignature, PaymentEvent
+from shop.payments.models import PaymentMethod, PaymentStatus
 
 
 class CardOutcome:
@@ -51,17 +54,46 @@ def new_event(payment, kind: str, type_: str) -> PaymentEvent:
         payment_intent=payment.payment_intent or f"pi_sandbox_{secrets.token_hex(12)}",
         amount_fen=payment.amount_fen,
         currency=payment.currency,
+        method=payment.method,
     )
 
 
 def paid_event(payment) -> PaymentEvent:
-    """The event of a successful sandbox payment."""
-    return new_event(payment, EventKind.SUCCEEDED, "checkout.session.completed")
+    """The event of a successful sandbox payment: one per payment, as a gateway sends one per
+    checkout session, so a Pay tapped twice at once is handled once."""
+    return replace(
+        new_event(payment, EventKind.SUCCEEDED, "checkout.session.completed"),
+        id=f"evt_sandbox_paid_{payment.token}",
+        payment_intent=payment.payment_intent or f"pi_sandbox_{payment.token}",
+    )
 
 
 def declined_event(payment) -> PaymentEvent:
     """The event of a declined (or not confirmed) card: the buyer may try another one."""
     return new_event(payment, EventKind.DECLINED, "payment_intent.payment_failed")
+
+
+def qr_expired_event(payment) -> PaymentEvent:
+    """The event of a QR code left unscanned until it expired, as Stripe reports it for WeChat
+    Pay and Alipay: the attempt is over, the checkout stays open."""
+    return new_event(payment, EventKind.ATTEMPT_EXPIRED, "payment_intent.payment_failed")
+
+
+def start_qr_attempt(payment, method: str) -> None:
+    """The buyer chose to pay by scanning a QR code: the payment waits for the scan, as a
+    Stripe PaymentIntent for WeChat Pay or Alipay waits in requires_action."""
+    if method not in PaymentMethod.QR:
+        raise ValueError(f"not a QR payment method: {method!r}")
+    payment.method = method
+    payment.status = PaymentStatus.REQUIRES_ACTION
+
+
+def qr_address(payment) -> str:
+    """What the practice QR code holds: this page's own address, so a trainee who scans it with
+    a phone gets the same page and its buttons there (nothing is paid by opening it)."""
+    return url_for(
+        "payments.sandbox_qr", token=payment.token, method=payment.method, _external=True
+    )
 
 
 class SandboxGateway:

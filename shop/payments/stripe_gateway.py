@@ -20,7 +20,9 @@ STRIPE_MINIMUM_SESSION = timedelta(minutes=30, seconds=30)
 
 _SESSION_EVENTS = {
     "checkout.session.async_payment_succeeded": EventKind.SUCCEEDED,
-    "checkout.session.async_payment_failed": EventKind.FAILED,
+    # An Alipay (or other delayed) payment that failed after Checkout completed: like a declined
+    # card, the orders wait for another try until the payment window ends.
+    "checkout.session.async_payment_failed": EventKind.DECLINED,
     "checkout.session.expired": EventKind.EXPIRED,
 }
 
@@ -84,7 +86,7 @@ class StripeGateway:
             params["customer_email"] = email
         try:
             session = self.client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": f"checkout-{payment.token}"}
+                params=params, options={"idempotency_key": _checkout_key(payment)}
             )
         except stripe.StripeError as error:
             raise GatewayError(error.user_message or str(error)) from error
@@ -136,6 +138,8 @@ class StripeGateway:
                 gateway=self.name,
                 type=event.type,
                 kind=kind,
+                method=_session_method(event.type, data),
+                checkout_ended=event.type == "checkout.session.async_payment_failed",
                 reference=data.get("id"),
                 payment_token=data.get("client_reference_id"),
                 payment_intent=_id_of(data.get("payment_intent")),
@@ -143,13 +147,18 @@ class StripeGateway:
                 currency=(data.get("currency") or "").upper() or None,
             )
         if event.type == "payment_intent.payment_failed":
-            # A card refused on Checkout's page: the session stays open for another card.
+            # A card refused on Checkout's page, or a WeChat Pay / Alipay QR code left unscanned
+            # until it expired: the session stays open for another try.
             metadata = data.get("metadata") or {}
+            error = data.get("last_payment_error") or {}
+            expired = error.get("code") == "payment_intent_payment_attempt_expired"
             return PaymentEvent(
                 id=event.id,
                 gateway=self.name,
                 type=event.type,
-                kind=EventKind.DECLINED,
+                kind=EventKind.ATTEMPT_EXPIRED if expired else EventKind.DECLINED,
+                method=(error.get("payment_method") or {}).get("type")
+                or _only(data.get("payment_method_types")),
                 payment_token=metadata.get("payment_token"),
                 payment_intent=data.get("id"),
             )
@@ -167,6 +176,28 @@ class StripeGateway:
                 refunded_fen=data.get("amount_refunded"),
             )
         return PaymentEvent(id=event.id, gateway=self.name, type=event.type, kind=EventKind.IGNORED)
+
+
+def _checkout_key(payment) -> str:
+    """The idempotency key of a payment's Checkout Session: a retry gets the same session, and
+    after a session ended unpaid (an Alipay payment failed) the next try gets a new one."""
+    if payment.reference is None:
+        return f"checkout-{payment.token}"
+    return f"checkout-{payment.token}-{payment.declines}"
+
+
+def _only(values) -> str | None:
+    """The one payment method type offered, when there was only one (then it is the one used)."""
+    return values[0] if isinstance(values, list) and len(values) == 1 else None
+
+
+def _session_method(event_type: str, session: dict) -> str | None:
+    """The method a Checkout Session was paid (or tried) with, when its event tells."""
+    offered = session.get("payment_method_types") or []
+    if event_type.startswith("checkout.session.async_payment_"):
+        # Cards are never paid later: an asynchronous payment is one of the other methods.
+        offered = [method for method in offered if method != "card"]
+    return _only(offered)
 
 
 def _id_of(value) -> str | None:

@@ -12,24 +12,35 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import update
 
+from products.images import qr_svg
 from shop.extensions import csrf, db
+from shop.models_base import utcnow
 from shop.orders import services as orders
+from shop.orders.views import localtime
 from shop.payments import sandbox_gateway, webhooks
-from shop.payments.forms import SandboxCardForm
+from shop.payments.forms import QrChoiceForm, QrScanForm, SandboxCardForm
 from shop.payments.gateway import (
     GatewayError,
     InvalidSignature,
     configured_gateway_name,
     gateway_named,
 )
-from shop.payments.models import Payment, PaymentStatus
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.payments.sandbox_gateway import CardOutcome
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 
 
+#: Payment tokens are 32 URL-safe characters; anything else is not one (and never reaches SQL).
+_TOKEN_LENGTH = 64
+
+
 def _payment_or_404(token: str, gateway: str | None = None) -> Payment:
+    if len(token) > _TOKEN_LENGTH or "\x00" in token:
+        abort(404)
     payment = orders.payment_by_token(token)
     if payment is None or (gateway and payment.gateway != gateway):
         abort(404)
@@ -72,19 +83,47 @@ def _sandbox_open_or_done(token: str):
     return payment, (None if payment.is_open else _done(payment))
 
 
+def _to_checkout(payment: Payment):
+    return redirect(url_for("payments.sandbox_checkout", token=payment.token), code=303)
+
+
 def _declined(payment: Payment):
-    """A refused card: back to the card form with the orders kept, until the attempts run out."""
+    """A refused attempt: back to the payment page with the orders kept, until attempts run out."""
     webhooks.process_event(sandbox_gateway.declined_event(payment))
     db.session.commit()
     if payment.is_open:
-        return redirect(url_for("payments.sandbox_checkout", token=payment.token), code=303)
-    flash(
-        _(
+        return _to_checkout(payment)
+    if payment.method in PaymentMethod.QR:
+        message = _(
+            "The payment failed again. The orders were cancelled and the items released; nothing was charged."
+        )
+    else:
+        message = _(
             "Your card was declined again. The orders were cancelled and the items released; nothing was charged."
-        ),
-        "error",
-    )
+        )
+    flash(message, "error")
     return _done(payment)
+
+
+def _hold(payment: Payment) -> Payment:
+    """Lock the payment's row until commit and read it again: a second tap of the same button
+    waits here for the first, then sees what the first did. An UPDATE first, because that
+    locks on SQLite too; then the row is read under the lock."""
+    db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return orders.lock_payment(payment.id)
+
+
+def _waiting_for_card_confirmation(payment: Payment) -> bool:
+    """The 3-D Secure-like step of a card is waiting (payments from before methods were noted
+    had only cards)."""
+    return (
+        payment.status == PaymentStatus.REQUIRES_ACTION and payment.method not in PaymentMethod.QR
+    )
 
 
 @bp.route("/sandbox/<token>", methods=["GET", "POST"])
@@ -93,7 +132,7 @@ def sandbox_checkout(token: str):
     payment, finished = _sandbox_open_or_done(token)
     if finished:
         return finished
-    if payment.status == PaymentStatus.REQUIRES_ACTION:
+    if _waiting_for_card_confirmation(payment):
         return redirect(url_for("payments.sandbox_confirm", token=token))
     form = SandboxCardForm()
     refused = False
@@ -101,6 +140,9 @@ def sandbox_checkout(token: str):
         outcome = sandbox_gateway.card_outcome(form.card_number.data)
         # The number is not needed any more: nothing below keeps, logs or shows it.
         form.card_number.data = ""
+        if outcome != CardOutcome.REFUSED:
+            # A card attempt replaces a QR code still waiting to be scanned.
+            payment.method = PaymentMethod.CARD
         if outcome == CardOutcome.PAYS:
             webhooks.process_event(sandbox_gateway.paid_event(payment))
             db.session.commit()
@@ -117,9 +159,86 @@ def sandbox_checkout(token: str):
         "payments/sandbox_checkout.html",
         payment=payment,
         form=form,
+        qr_form=QrChoiceForm(formdata=None),
         refused=refused,
         attempts_left=None if allowed is None else allowed - payment.declines,
     ), (422 if refused else 200)
+
+
+@bp.post("/sandbox/<token>/qr")
+def sandbox_choose_qr(token: str):
+    """The buyer chooses WeChat Pay or Alipay: the payment waits for the scan of its QR code."""
+    payment, finished = _sandbox_open_or_done(token)
+    if finished:
+        return finished
+    form = QrChoiceForm()
+    if not form.validate_on_submit():
+        flash(_("Choose WeChat Pay or Alipay, or pay with a card."), "error")
+        return _to_checkout(payment)
+    payment = _hold(payment)
+    if not payment.is_open:
+        db.session.commit()
+        return _done(payment)
+    if _waiting_for_card_confirmation(payment):
+        db.session.commit()
+        return redirect(url_for("payments.sandbox_confirm", token=token), code=303)
+    sandbox_gateway.start_qr_attempt(payment, form.method.data)
+    db.session.commit()
+    return redirect(url_for("payments.sandbox_qr", token=token, method=form.method.data), code=303)
+
+
+@bp.route("/sandbox/<token>/qr/<method>", methods=["GET", "POST"])
+def sandbox_qr(token: str, method: str):
+    """The QR code to scan with WeChat or Alipay; the trainee chooses what the scan does.
+
+    Each outcome is the event Stripe sends for these methods, handled like a webhook: paid
+    (checkout.session.completed), failed (a refused attempt, counted like a declined card) or
+    timed out (the code expired unscanned: that attempt ends, the orders stay reserved).
+    """
+    if method not in PaymentMethod.QR:
+        abort(404)
+    payment, finished = _sandbox_open_or_done(token)
+    if finished:
+        return finished
+    if payment.status != PaymentStatus.REQUIRES_ACTION or payment.method != method:
+        return _to_checkout(payment)
+    form = QrScanForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _qr_page(payment, form, problem=True), 400
+        payment = _hold(payment)
+        if payment.status != PaymentStatus.REQUIRES_ACTION or payment.method != method:
+            # A second tap, or another tab, after the first moved the payment on.
+            db.session.commit()
+            return _to_checkout(payment) if payment.is_open else _done(payment)
+        if form.action.data == "paid":
+            webhooks.process_event(sandbox_gateway.paid_event(payment))
+            db.session.commit()
+            return _done(payment)
+        if form.action.data == "failed":
+            return _declined(payment)
+        webhooks.process_event(sandbox_gateway.qr_expired_event(payment))
+        db.session.commit()
+        flash(
+            _(
+                "The QR code expired before it was paid. Nothing was charged. Your orders are kept until %(time)s (Beijing time): show a new code or pay another way.",
+                time=localtime(payment.expires_at),
+            ),
+            "error",
+        )
+        return _to_checkout(payment)
+    return _qr_page(payment, form)
+
+
+def _qr_page(payment: Payment, form: QrScanForm, problem: bool = False) -> str:
+    return render_template(
+        "payments/sandbox_qr.html",
+        payment=payment,
+        form=form,
+        problem=problem,
+        # qrcode writes the SVG from our own address alone: nothing a visitor typed goes in.
+        qr_code=Markup(qr_svg(sandbox_gateway.qr_address(payment))),  # noqa: S704
+    )
 
 
 @bp.route("/sandbox/<token>/confirm", methods=["GET", "POST"])
@@ -128,7 +247,7 @@ def sandbox_confirm(token: str):
     payment, finished = _sandbox_open_or_done(token)
     if finished:
         return finished
-    if payment.status != PaymentStatus.REQUIRES_ACTION:
+    if not _waiting_for_card_confirmation(payment):
         return redirect(url_for("payments.sandbox_checkout", token=token))
     form = FlaskForm()
     if form.validate_on_submit():

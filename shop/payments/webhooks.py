@@ -89,6 +89,7 @@ def _succeeded(event: PaymentEvent, payment: Payment) -> str:
         payment.payment_intent = event.payment_intent
     if payment.status == PaymentStatus.SUCCEEDED:
         return "already paid"
+    _note_method(event, payment)
     payment.status = PaymentStatus.SUCCEEDED
     payment.paid_at = utcnow()
     paid = refunded = 0
@@ -112,13 +113,36 @@ def _closed(event: PaymentEvent, payment: Payment, status: str, code: str) -> st
     return f"{status}: cancelled {cancelled} orders, stock released"
 
 
+def _note_method(event: PaymentEvent, payment: Payment) -> None:
+    """Remember how the buyer paid or tried to, when the gateway says (the page words it so)."""
+    if event.method:
+        payment.method = event.method[: Payment.method.type.length]
+
+
+def _attempt_ended(event: PaymentEvent, payment: Payment) -> None:
+    """An attempt is over unpaid: the buyer chooses how to pay again, the orders stay."""
+    _note_method(event, payment)
+    # Back to choosing how to pay (a failed bank confirmation or QR code leads back there too).
+    payment.status = PaymentStatus.PENDING
+    if event.checkout_ended:
+        # The next try needs a new checkout page from the gateway.
+        payment.checkout_url = None
+
+
+def _attempt_expired(event: PaymentEvent, payment: Payment) -> str:
+    """One attempt ran out of time unpaid: not a refusal; the orders keep their stock."""
+    if payment.status not in PaymentStatus.OPEN:
+        return f"ignored: payment already {payment.status}"
+    _attempt_ended(event, payment)
+    return "attempt expired: orders kept for another try"
+
+
 def _declined(event: PaymentEvent, payment: Payment) -> str:
     """One attempt refused: count it; the orders keep their stock until the payment window ends."""
     if payment.status not in PaymentStatus.OPEN:
         return f"ignored: payment already {payment.status}"
+    _attempt_ended(event, payment)
     payment.declines += 1
-    # A failed bank confirmation leads back to the card form, like a declined card.
-    payment.status = PaymentStatus.PENDING
     allowed = DECLINES_ALLOWED.get(payment.gateway)
     if allowed is not None and payment.declines >= allowed:
         return _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
@@ -162,6 +186,8 @@ def process_event(event: PaymentEvent) -> str:
             outcome = _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
         elif event.kind == EventKind.DECLINED:
             outcome = _declined(event, payment)
+        elif event.kind == EventKind.ATTEMPT_EXPIRED:
+            outcome = _attempt_expired(event, payment)
         elif event.kind == EventKind.EXPIRED:
             outcome = _closed(event, payment, PaymentStatus.EXPIRED, "expired")
         elif event.kind == EventKind.REFUNDED:

@@ -13,7 +13,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_money
@@ -120,6 +127,14 @@ def whole_number_field(label):
     )
 
 
+def absent_keeps_current(form, field) -> None:
+    """A field the sent form does not have at all (a page opened before the field existed)
+    passes: the view keeps the current value. An empty box is still checked."""
+    if not field.raw_data:
+        field.errors[:] = []
+        raise StopValidation()
+
+
 class ShopForm(FlaskForm):
     """The shop profile: names, region, story, logo, phone and shipping rule."""
 
@@ -135,6 +150,16 @@ class ShopForm(FlaskForm):
     shipping_fee = YuanField(_l("Shipping fee per order (yuan)"), default=0)
     free_shipping_over = YuanField(_l("Free shipping from (yuan)"), required=False)
     no_shipping_regions = MultiCheckboxField(_l("Provinces you do not ship to"))
+    dispatch_days = WholeNumberField(
+        _l("Dispatch within (days after payment)"),
+        default=2,
+        validators=[
+            absent_keeps_current,
+            InputRequired(message=_l("Enter a number of days from 1 to 30.")),
+            NumberRange(1, 30, message=_l("Enter a number of days from 1 to 30.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": 30},
+    )
 
     def validate_name_zh(self, field):
         if not (field.data or "").strip() and not (self.name_en.data or "").strip():

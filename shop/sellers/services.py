@@ -142,6 +142,8 @@ class ShopDetails:
     shipping_fee_fen: int = 0
     free_shipping_over_fen: int | None = None
     no_shipping_regions: tuple[str, ...] = ()
+    #: Days from payment to dispatch the product pages promise (1 to 30).
+    dispatch_days: int = 2
 
 
 def slugify(text: str, fallback: str) -> str:
@@ -176,6 +178,7 @@ def _apply_shop_details(shop: Shop, details: ShopDetails) -> None:
     shop.contact_phone = details.contact_phone.strip()
     shop.shipping_fee_fen = details.shipping_fee_fen
     shop.free_shipping_over_fen = details.free_shipping_over_fen
+    shop.dispatch_days = details.dispatch_days
     shop.no_shipping_regions = ",".join(
         name for name in PROVINCE_NAMES if name in set(details.no_shipping_regions)
     )

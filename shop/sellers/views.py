@@ -169,6 +169,7 @@ def _shop_form(shop) -> ShopForm:
             else ""
         )
         form.no_shipping_regions.data = services.no_shipping_list(shop)
+        form.dispatch_days.data = shop.dispatch_days
     return form
 
 
@@ -199,6 +200,9 @@ def shop():
                 shipping_fee_fen=form.shipping_fee.fen or 0,
                 free_shipping_over_fen=form.free_shipping_over.fen,
                 no_shipping_regions=tuple(form.no_shipping_regions.data or ()),
+                dispatch_days=form.dispatch_days.data
+                if form.dispatch_days.raw_data
+                else (shop.dispatch_days if shop else 2),
             )
             if shop is None:
                 shop = services.open_shop(current_user, details, logo_key)

@@ -1,6 +1,6 @@
-// Add to cart. Product pages are cached for every visitor, so the form arrives without
-// a CSRF token: fetch this visitor's token just before sending. Without JavaScript the cart asks
-// the visitor to confirm instead. With script, the page's size picker also chooses the size to add.
+// Add to cart and buy now. Product pages are cached for every visitor, so the form arrives
+// without a CSRF token: fetch this visitor's token just before sending. Without JavaScript the
+// cart asks the visitor to confirm instead.
 (function () {
   "use strict";
   document.querySelectorAll("form[data-add-to-cart]").forEach(function (form) {
@@ -10,27 +10,20 @@
       if (sending || tokenField.value) { return; }
       event.preventDefault();
       sending = true;
+      // form.submit() sends no button: carry 立即购买's name and value ourselves.
+      var button = event.submitter;
+      if (button && button.name) {
+        var carried = document.createElement("input");
+        carried.type = "hidden";
+        carried.name = button.name;
+        carried.value = button.value;
+        form.appendChild(carried);
+      }
       fetch(form.dataset.tokenUrl, { credentials: "same-origin", cache: "no-store" })
         .then(function (response) { return response.ok ? response.json() : {}; })
         .then(function (body) { tokenField.value = body.csrf_token || ""; })
         .catch(function () { /* the confirmation page takes over */ })
         .then(function () { form.submit(); });
-    });
-    var select = form.querySelector('select[name="variant_id"]');
-    var radios = document.querySelectorAll('input[type="radio"][name="variant"]');
-    // The page's own size picker chooses the size; the list is only for pages without script.
-    if (radios.length && select && select.closest(".field")) { select.closest(".field").hidden = true; }
-    var button = form.querySelector('button[type="submit"]');
-    function follow(radio) {
-      var option = select && select.querySelector('option[value="' + radio.value + '"]');
-      var buyable = Boolean(option && !option.disabled);
-      if (buyable) { select.value = radio.value; }
-      // A sold-out size cannot be added: never add another size than the one shown.
-      button.disabled = !buyable;
-    }
-    radios.forEach(function (radio) {
-      if (radio.checked) { follow(radio); }
-      radio.addEventListener("change", function () { follow(radio); });
     });
   });
 })();

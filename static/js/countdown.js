@@ -47,7 +47,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-variant-picker]"), function (form) {
     form.addEventListener("change", function (event) {
       var input = event.target;
-      if (!input || input.name !== "variant") return;
+      if (!input || (input.name !== "variant" && input.name !== "variant_id")) return;
       offers.forEach(function (offer) {
         offer.hidden = offer.getAttribute("data-discount-for") !== input.value;
       });

@@ -1,17 +1,16 @@
-// Variant picker: show the chosen size's price and stock at once. Progressive enhancement:
-// without this script the picker is a plain form whose button reloads the page for the size.
+// Size picker: the chips are the add-to-cart form's variant field; picking one shows that
+// size's price and stock at once and keeps the choice in the address (for sharing and reloads).
+// Without this script the chips still choose what is added, and each chip shows its price.
 (function () {
   "use strict";
-  var forms = document.querySelectorAll("[data-variant-picker]");
-  Array.prototype.forEach.call(forms, function (form) {
+  var pickers = document.querySelectorAll("[data-variant-picker]");
+  Array.prototype.forEach.call(pickers, function (picker) {
     var price = document.getElementById("chosen-price");
     var stock = document.getElementById("chosen-stock");
-    var button = form.querySelector("[data-picker-submit]");
     if (!price || !stock) return;
-    if (button) button.hidden = true;
-    form.addEventListener("change", function (event) {
+    picker.addEventListener("change", function (event) {
       var input = event.target;
-      if (!input || input.name !== "variant") return;
+      if (!input || input.name !== "variant_id") return;
       price.textContent = input.getAttribute("data-price");
       stock.textContent = input.getAttribute("data-stock");
       var state = input.getAttribute("data-state");

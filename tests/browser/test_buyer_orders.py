@@ -101,6 +101,7 @@ def test_a_declined_card_is_retried_and_the_orders_are_found_again(page, live_se
 
     # Later, from anywhere: the header's 我的订单.
     page.goto(live_server + "/")
+    page.locator(".site-header").locator("summary", has_text="菜单").click()
     page.locator(".site-header").get_by_role("link", name="我的订单").click()
     expect(page.get_by_role("heading", name="我的订单")).to_be_visible()
     expect(page.get_by_role("link", name=number)).to_be_visible()

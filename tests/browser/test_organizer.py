@@ -50,6 +50,10 @@ def test_header_link_leads_to_a_board_that_fits_a_phone(page, live_server, langu
     log_in(page, live_server, language)
     page.goto(f"{live_server}/?lang={language}")
     name = "Organizer board" if language == "en" else "主办方看板"
+    # On a phone the header's links wait in its menu.
+    page.locator(".site-header").locator(
+        "summary", has_text="Menu" if language == "en" else "菜单"
+    ).click()
     page.get_by_role("link", name=name).click()
     page.wait_for_url("**/organize/featured**")
     assert page.locator(".featured-board .board-card").count() >= 2

@@ -21,10 +21,13 @@ def test_a_visitor_searches_from_the_header_and_narrows_by_region(page, live_ser
     expect(first.locator("mark").first).to_have_text("酥梨")
     expect(page.get_by_role("status")).to_have_text("找到 2 件商品")
 
+    # On a phone the facets wait behind the 筛选 (filter) button, in a sheet.
+    page.locator("summary", has_text="筛选").click()
     filters = page.get_by_role("complementary", name="筛选")
     filters.get_by_role("link", name=re.compile(r"鲜果 \(1\)")).click()
     expect(page).to_have_url(re.compile(r"category=fresh-fruit"))
     expect(page.get_by_role("status")).to_have_text("找到 1 件商品")
+    page.locator("summary", has_text="筛选").click()
     chosen = page.get_by_role("complementary", name="筛选").get_by_role(
         "link", name=re.compile(r"鲜果 \(1\)")
     )

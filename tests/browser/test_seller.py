@@ -21,7 +21,10 @@ def pear_photo() -> bytes:
 
 def test_a_new_exhibitor_signs_up_opens_a_shop_and_sells_a_product(page, live_server):
     page.goto(live_server + "/")
+    # On a phone the language switch and the account links wait in the header's menu.
+    page.locator(".site-header").locator("summary", has_text="菜单").click()
     page.get_by_role("link", name="English").click()
+    page.locator(".site-header").locator("summary", has_text="Menu").click()
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign up").click()
 
     page.get_by_label("Email").fill("new-grower@example.test")

@@ -28,8 +28,8 @@ def test_visitor_opens_a_region_from_the_map_picks_a_size_and_sees_its_price(
     expect(page.get_by_role("heading", level=1)).to_have_text("砀山酥梨")
     price = page.locator("#chosen-price")
     expect(price).to_have_text("¥39.90")
-    # With JavaScript the price follows the choice at once; the reload button is not needed.
-    expect(page.get_by_role("button", name="查看此规格")).to_be_hidden()
+    # One picker, and with JavaScript the price follows the choice at once.
+    expect(page.get_by_role("group", name="选择规格")).to_have_count(1)
     page.get_by_label(re.compile("10 斤箱")).check()
     expect(price).to_have_text("¥69.90")
     expect(page).to_have_url(re.compile(r"variant=\d+"))
@@ -40,16 +40,23 @@ def test_visitor_opens_a_region_from_the_map_picks_a_size_and_sees_its_price(
     assert console_errors == []
 
 
-def test_without_javascript_the_size_picker_still_shows_the_price(browser, live_server):
+def test_without_javascript_the_size_picker_chooses_what_is_added(browser, live_server):
     context = browser.new_context(java_script_enabled=False, locale="en-US")
     page = context.new_page()
     try:
         page.goto(live_server + "/regions/dangshan?lang=en")
         page.get_by_role("link", name=re.compile("Dangshan crisp pears")).first.click()
         expect(page.locator("#chosen-price")).to_have_text("¥39.90")
+        # Each size shows its own price; the chosen one is what the cart gets.
+        expect(page.get_by_label(re.compile("10 jin box"))).to_be_visible()
+        expect(page.locator("label", has_text="10 jin box")).to_contain_text("¥69.90")
         page.get_by_label(re.compile("10 jin box")).check()
-        page.get_by_role("button", name="Show this size").click()
-        expect(page.locator("#chosen-price")).to_have_text("¥69.90")
+        page.get_by_role("button", name="Add to cart").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Add to cart?")
+        expect(page.locator("main")).to_contain_text("10 jin box")
+        page.get_by_role("button", name="Add to cart").click()
+        page.goto(live_server + "/cart?lang=en")
+        expect(page.locator("main")).to_contain_text("10 jin box")
     finally:
         context.close()
 

@@ -149,16 +149,6 @@ def test_a_completed_checkout_still_waiting_for_alipay_stays_unpaid(app, client,
     assert _status(app, payment) == "paid"
 
 
-def test_a_failed_async_payment_cancels_and_releases_the_stock(app, client, checkout):
-    payment, variant = checkout
-    assert stock_of(app, variant) == 3
-    post_event(client, session_event(payment, "checkout.session.async_payment_failed"))
-    order = orders_of(app, payment.token)[0]
-    assert (order.status, order.events[-1].reason_code) == ("cancelled", "payment_failed")
-    assert stock_of(app, variant) == 5
-    assert payment_row(app, payment.token).status == "failed"
-
-
 def test_an_expired_session_cancels_and_releases_the_stock(app, client, checkout):
     payment, variant = checkout
     post_event(client, session_event(payment, "checkout.session.expired"))
