@@ -335,3 +335,10 @@ def test_another_seller_cannot_open_or_answer_the_thread(
     assert response.status_code == 404
     assert _threads(app)[0][5] == 1
     assert buyer_client.get(f"/sell/inbox/ask/{thread_id}").status_code == 403
+
+
+def test_a_signed_in_buyer_finds_their_conversations_from_the_header_and_account(buyer_client):
+    for page in ("/?lang=zh", "/account?lang=zh"):
+        html_page = buyer_client.get(page).get_data(as_text=True)
+        assert '<a href="/messages">我的消息</a>' in html_page, page
+    assert buyer_client.get("/messages?lang=zh").status_code == 200

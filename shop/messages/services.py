@@ -158,25 +158,10 @@ def post_presale_message(product: Product, buyer: User, body: str) -> Message:
     :raises InvalidMessageBody: when the body is empty or too long.
     :raises OwnProduct: when the buyer owns the product's shop.
     """
-    text = clean_body(body)
     thread = presale_thread_for(product, buyer)
-    repeated = _repeat_of(thread, MessageAuthor.BUYER, text)
-    if repeated is not None:
-        return repeated
-    now = utcnow()
-    message = Message(
-        thread=thread,
-        author=MessageAuthor.BUYER,
-        kind=MessageKind.MESSAGE,
-        body=text,
-        created_at=now,
-    )
-    db.session.add(message)
-    thread.last_message_at = now
-    thread.seller_unread += 1
-    thread.awaiting_seller = True
-    db.session.flush()
-    _tell_seller_presale(thread, message)
+    message, new = _buyer_writes(thread, clean_body(body))
+    if new:
+        _tell_seller_presale(thread, message)
     return message
 
 
@@ -216,10 +201,20 @@ def post_buyer_message(
     if kind not in MessageKind.ALL:
         raise ValueError(f"unknown message kind {kind!r}")
     text = clean_body(body)
-    thread = thread_for(order)
+    message, new = _buyer_writes(thread_for(order), text, kind, data)
+    if new:
+        _tell_seller(order, message)
+    return message
+
+
+def _buyer_writes(
+    thread: Thread, text: str, kind: str = MessageKind.MESSAGE, data: dict | None = None
+) -> tuple[Message, bool]:
+    """The buyer's message in the thread, waiting for the seller, and whether it is new (not a
+    repeat of one sent moments ago). Flushes."""
     repeated = _repeat_of(thread, MessageAuthor.BUYER, text)
     if repeated is not None:
-        return repeated
+        return repeated, False
     now = utcnow()
     message = Message(
         thread=thread,
@@ -235,8 +230,7 @@ def post_buyer_message(
     thread.seller_unread += 1
     thread.awaiting_seller = True
     db.session.flush()
-    _tell_seller(order, message)
-    return message
+    return message, True
 
 
 def post_seller_reply(thread: Thread, seller: User, body: str) -> Message:
