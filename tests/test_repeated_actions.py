@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from products.models import Shop
 from shop.extensions import db
 from shop.messages import services as messages
 from shop.messages.models import Message
 from shop.orders.models import Order, OrderEvent, OrderRefund
 from shop.payments.models import Payment, WebhookEvent
+from shop.training.customers import send_customer
 from tests.forms import form_data, form_on
 from tests.live_http import Browser, running_server
 from tests.shopping import ADDRESS, stock_of, variant_id
@@ -179,3 +181,29 @@ def test_the_same_words_again_a_minute_later_are_a_new_message(app, make_shop, m
         db.session.commit()
         assert later.id != first.id
     assert _count(app, Message, Message.body == "还有货吗？") == 2
+
+
+def test_applying_an_address_change_four_times_at_once_changes_it_once(
+    app, make_user, make_shop, make_product
+):
+    trainee = make_user("trainee")
+    practice = make_shop(owner=trainee, kind="practice")
+    make_product(shop=practice, stock=20)
+    with app.app_context():
+        shop = db.session.get(Shop, practice.id)
+        send_customer(shop, "address_change")
+        db.session.commit()
+        request = db.session.scalar(select(Message).where(Message.kind == "address_change"))
+        number = request.thread.order.number
+        message_id = request.id
+    with running_server(app) as base:
+        seller = Browser(base)
+        _log_in(seller, trainee.email)
+        path, data = _form(
+            seller,
+            f"/sell/inbox/{number}",
+            f"/sell/inbox/{number}/requests/{message_id}/apply",
+        )
+        _at_once(seller, path, data)
+    assert _count(app, OrderEvent, OrderEvent.reason_code == "address_changed") == 1
+    assert _count(app, Message, Message.author == "seller") == 1
