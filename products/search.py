@@ -867,12 +867,14 @@ def index_products(product_ids: Iterable[int]) -> int:
         folder = _live_folder()
     except SearchUnavailable:
         return 0
-    with Session(db.engine) as session:
-        products = {product.id: product for product in _load_public(session, ids)}
-        documents = {product_id: _document(product) for product_id, product in products.items()}
     ix = _open_index(folder)
     writer = _writer(ix)
     try:
+        # Read the rows only once holding the write lock: two commits to one product (say, its
+        # two sizes selling out at once) must not let the earlier read be written last.
+        with Session(db.engine) as session:
+            products = {product.id: product for product in _load_public(session, ids)}
+            documents = {product_id: _document(product) for product_id, product in products.items()}
         for product_id in ids:
             if product_id in documents:
                 writer.update_document(**documents[product_id])

@@ -4,7 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import get_locale
 from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.extensions import db
 
 #: The column type of money (fen): 64-bit, as a 32-bit integer ends at ¥21,474,836.47, below one
 #: order of 99 units at ¥300,000. SQLite's INTEGER holds 64 bits already and stays as it is.
@@ -69,3 +72,23 @@ class Bilingual:
         language = language or current_language()
         other = "en" if language == "zh" else "zh"
         return getattr(self, f"{field}_{language}") or getattr(self, f"{field}_{other}") or ""
+
+
+def made_once(find, make):
+    """The row find() returns, else the one make() builds and adds. Flushes when it makes one.
+
+    Two requests at once (a double tap) may both try to make it: the row's unique rule lets one
+    win, and the other reads the winner's row.
+    """
+    row = find()
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = make()
+            db.session.add(row)
+    except IntegrityError:
+        row = find()
+        if row is None:  # not a duplicate after all: let the caller see the real error
+            raise
+    return row

@@ -8,7 +8,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, make_url, select, text
 
 import shop.models  # noqa: F401  (every table, before the schema is created)
 from shop import create_app
@@ -20,6 +20,30 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 if BACKEND == "postgresql" and not POSTGRES_URL:
     raise RuntimeError("VM_TEST_DATABASE=postgresql needs TEST_DATABASE_URL")
+
+#: Under pytest-xdist ("gw0", "gw1", ...) each worker process has a database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database_url(url: str) -> str:
+    """The PostgreSQL database of this worker: the given one, or `<name>_<worker>` beside it."""
+    if not WORKER:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{WORKER}")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+if BACKEND == "postgresql":
+    POSTGRES_URL = worker_database_url(POSTGRES_URL)
 
 
 def database_url(folder: Path) -> str:
@@ -195,36 +219,103 @@ def make_region(app):
 
 
 @pytest.fixture
+def make_category(app):
+    """Builder: a category."""
+    from products.models import Category
+
+    def make(**fields) -> Category:
+        number = next(_numbers)
+        values = {
+            "slug": f"category-{number}",
+            "name_zh": f"类目{number}",
+            "name_en": f"Category {number}",
+            "position": number,
+        }
+        values.update(fields)
+        return _saved(app, Category(**values))
+
+    return make
+
+
+#: Where real sellers commonly do not ship; a rule that leaves the suite's addresses served.
+NO_SHIPPING_REGIONS = "西藏自治区,新疆维吾尔自治区"
+
+
+@pytest.fixture
 def make_shop(app, make_user, make_region):
-    """Builder: a shop (exhibitor by default) with an owner and a region."""
+    """Builder: a shop as sellers run them (exhibitor by default) with an owner and a region.
+
+    Like the programme's real exhibitors, an owner the builder makes is also a trainee with a
+    practice shop beside the real one, so a page that picks "the owner's shop" carelessly shows.
+    The shop has a shipping rule (regions it does not ship to).
+    """
     from products.models import Shop
     from shop.models_base import utcnow
 
     def make(owner=None, region=None, kind: str = "exhibitor", **fields) -> Shop:
         number = next(_numbers)
-        owner = owner or make_user("trainee" if kind == "practice" else "exhibitor")
+        region = region or make_region()
+        practice_beside = owner is None and kind == "exhibitor"
+        if owner is None:
+            owner = make_user(*(("trainee",) if kind == "practice" else ("exhibitor", "trainee")))
         values = {
             "slug": f"shop-{number}",
             "name_zh": f"店铺{number}",
             "name_en": f"Shop {number}",
             "owner_id": owner.id,
-            "region_id": (region or make_region()).id,
+            "region_id": region.id,
             "kind": kind,
+            "no_shipping_regions": NO_SHIPPING_REGIONS,
             # An exhibitor shop sells publicly once approved; tests of approval pass None.
             "approved_at": utcnow() if kind == "exhibitor" else None,
         }
         values.update(fields)
+        if practice_beside:
+            _saved(
+                app,
+                Shop(
+                    slug=f"practice-{number}",
+                    name_zh=f"练习店{number}",
+                    name_en=f"Practice shop {number}",
+                    owner_id=owner.id,
+                    region_id=region.id,
+                    kind="practice",
+                ),
+            )
         return _saved(app, Shop(**values))
 
     return make
 
 
-@pytest.fixture
-def make_product(app, make_shop):
-    """Builder: a published product with one variant (¥39.90, 10 in stock)."""
-    from products.models import Product, Variant
+@pytest.fixture(scope="session")
+def listing_photo():
+    """One processed product photo (its renditions), made once per run."""
+    import io
 
-    def make(shop=None, price_fen: int = 3990, stock: int = 10, **fields) -> Product:
+    from PIL import Image
+
+    from products.images import process_image
+
+    picture = Image.new("RGB", (800, 600), (196, 120, 40))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=80)
+    return process_image(buffer.getvalue(), max_bytes=5 * 1024 * 1024)
+
+
+@pytest.fixture
+def make_product(app, make_shop, make_category, listing_photo):
+    """Builder: a published product as sellers list them.
+
+    A category, tags, two variants (the first at `price_fen` with `stock`; a double box at
+    twice the price with the same stock) and a cover photo. `variants=1` and `photo=False`
+    are for the tests about exactly that.
+    """
+    from products.models import Product, ProductImage, Variant
+    from products.storage import image_store
+
+    def make(
+        shop=None, price_fen: int = 3990, stock: int = 10, variants: int = 2, photo=True, **fields
+    ) -> Product:
         number = next(_numbers)
         shop = shop or make_shop()
         values = {
@@ -234,18 +325,34 @@ def make_product(app, make_shop):
             "title_zh": f"测试商品{number}",
             "title_en": f"Test product {number}",
             "status": "published",
+            "tags": "产地直发,农家",
         }
+        if "category_id" not in fields and "category" not in fields:
+            values["category_id"] = make_category().id
         values.update(fields)
         product = Product(**values)
-        product.variants.append(
-            Variant(
-                sku=f"SKU-{number}",
-                spec_zh="一箱",
-                spec_en="one box",
-                price_fen=price_fen,
-                stock=stock,
+        specs = [("一箱", "one box", price_fen, ""), ("两箱", "two boxes", price_fen * 2, "-2")]
+        for position, (spec_zh, spec_en, price, suffix) in enumerate(specs[:variants]):
+            product.variants.append(
+                Variant(
+                    sku=f"SKU-{number}{suffix}",
+                    spec_zh=spec_zh,
+                    spec_en=spec_en,
+                    price_fen=price,
+                    stock=stock,
+                    position=position,
+                )
             )
-        )
+        if photo:
+            with app.app_context():
+                store = image_store()
+                for name, body in listing_photo.files.items():
+                    store.save(name, body)
+            product.images.append(
+                ProductImage(
+                    key=listing_photo.key, width=listing_photo.width, height=listing_photo.height
+                )
+            )
         return _saved(app, product)
 
     return make

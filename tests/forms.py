@@ -46,12 +46,17 @@ class PageReader(HTMLParser):
             self.forms.append(self.form)
         elif tag == "option" and self.select is not None:
             self.options.append((attrs.get("value", ""), "selected" in attrs))
-        if self.form is None or not attrs.get("name") or tag in ("a", "form", "option"):
+        if self.form is None or tag in ("a", "form", "option") or "disabled" in attrs:
+            return  # a browser sends nothing for a disabled control
+        kind = attrs.get("type", "submit" if tag == "button" else "text").lower()
+        if tag in ("button", "input") and kind in ("submit", "image") and self.form.button is None:
+            # Enter, or a plain tap on "save", presses the form's first submit button.
+            self.form.button = (attrs.get("name", ""), attrs.get("value", ""))
+        if not attrs.get("name"):
             return
         if tag in ("input", "select", "textarea"):
             self.form.names.add(attrs["name"])
         if tag == "input":
-            kind = attrs.get("type", "text").lower()
             if kind == "file":
                 self.form.files.append((attrs["name"], attrs.get("accept", "")))
             elif kind in ("checkbox", "radio"):
@@ -61,8 +66,6 @@ class PageReader(HTMLParser):
                     self.form.radios.setdefault(attrs["name"], attrs.get("value", "on"))
             elif kind not in ("submit", "button", "image", "reset"):
                 self.form.fields.append((attrs["name"], attrs.get("value", "")))
-        elif tag == "button" and self.form.button is None:
-            self.form.button = (attrs["name"], attrs.get("value", ""))
         elif tag == "select":
             self.select, self.options = (attrs["name"], "multiple" in attrs), []
         elif tag == "textarea":
@@ -76,7 +79,16 @@ class PageReader(HTMLParser):
         if tag == "form":
             self.form = None
         elif tag == "textarea" and self.textarea is not None and self.form is not None:
-            self.form.fields.append((self.textarea, self.text))
+            # A browser drops the one line break written right after <textarea>.
+            text = next(
+                (
+                    self.text[len(cut) :]
+                    for cut in ("\r\n", "\n", "\r")
+                    if self.text.startswith(cut)
+                ),
+                self.text,
+            )
+            self.form.fields.append((self.textarea, text))
             self.textarea = None
         elif tag == "select" and self.select is not None and self.form is not None:
             name, multiple = self.select
@@ -109,8 +121,9 @@ def form_data(form: Form, changes: dict | None = None, button=None) -> MultiDict
     """What the browser would send: the form untouched, then `changes` (name -> value or list).
 
     A name the form has no field for fails the test: posting it would test a form that isn't
-    on the page. A value of None removes the field (an unticked box). `button` is the
-    (name, value) of the submit button pressed; by default the form's first named one.
+    on the page. A value of None removes the field (an unticked box); a (stream, filename)
+    tuple is a chosen file. `button` is the
+    (name, value) of the submit button pressed; by default the form's first submit button.
     """
     data = MultiDict(form.fields)
     for name, value in (changes or {}).items():
@@ -119,7 +132,7 @@ def form_data(form: Form, changes: dict | None = None, button=None) -> MultiDict
         if value is None:
             continue
         for item in value if isinstance(value, list) else [value]:
-            data.add(name, str(item))
+            data.add(name, item if isinstance(item, tuple) else str(item))
     pressed = button or form.button
     if pressed and pressed[0]:
         data.add(*pressed)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 
 #: A mainland address that passes the checkout form.
 ADDRESS = {
@@ -52,12 +53,16 @@ def checkout_page(client):
     return response, csrf_token(html), quote.group(1) if quote else ""
 
 
-def place_order(client, **changes):
-    """Fill in and send the checkout form; returns the response (a redirect to pay when placed)."""
-    _, token, quote = checkout_page(client)
-    data = {**ADDRESS, "csrf_token": token, "quote": quote}
-    data.update(changes)
-    return client.post("/checkout", data={k: v for k, v in data.items() if v is not None})
+def place_order(client, page=None, **changes):
+    """Fill in and send the checkout form; returns the response (a redirect to pay when placed).
+
+    The form is read from `page`, a checkout page opened earlier, else from a fresh one; the
+    address is typed in, then `changes` (None leaves a field out).
+    """
+    page = page or client.get("/checkout")
+    form = form_on(page.get_data(as_text=True), "/checkout", "/checkout")
+    url = form.action or page.request.full_path.rstrip("?")  # the page's own address
+    return client.post(url, data=form_data(form, {**ADDRESS, **changes}))
 
 
 def payment_token(response) -> str:
@@ -69,17 +74,14 @@ def payment_token(response) -> str:
 
 def pay_with_card(client, token: str, card: str = "4242 4242 4242 4242", lang: str = ""):
     """Go to the sandbox page and pay with a test card; returns the response to the card form."""
-    page = client.get(f"/payments/sandbox/{token}")
-    return client.post(
-        f"/payments/sandbox/{token}" + (f"?lang={lang}" if lang else ""),
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "card_number": card,
-            "expiry": "12/34",
-            "cvc": "123",
-            "cardholder": "WANG XIAOMING",
-        },
-    )
+    card_form = {
+        "card_number": card,
+        "expiry": "12/34",
+        "cvc": "123",
+        "cardholder": "WANG XIAOMING",
+    }
+    page = f"/payments/sandbox/{token}"
+    return submit(client, page + (f"?lang={lang}" if lang else ""), page, card_form)
 
 
 def buy(client, variant: int, quantity: int = 1, card: str = "4242 4242 4242 4242") -> str:

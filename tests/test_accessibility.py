@@ -124,7 +124,9 @@ def test_a_missing_picture_is_hidden_in_its_card_and_named_on_its_page(
     app, make_region, make_shop, make_product, language
 ):
     region = make_region(slug="nowhere")
-    product = make_product(shop=make_shop(region=region), title_zh="土蜂蜜", title_en="Plain honey")
+    product = make_product(
+        shop=make_shop(region=region), title_zh="土蜂蜜", title_en="Plain honey", photo=False
+    )
     title = "土蜂蜜" if language == "zh" else "Plain honey"
     client = app.test_client()
 
@@ -142,7 +144,7 @@ def test_a_missing_picture_is_hidden_in_its_card_and_named_on_its_page(
 
 def test_every_role_img_has_a_name(seeded, make_product):
     # A product without a picture among the search results as well as the catalogue's pages.
-    make_product(title_zh="无图梨膏", title_en="Pear paste without a picture")
+    make_product(title_zh="无图梨膏", title_en="Pear paste without a picture", photo=False)
     unnamed = [
         (address, node.attrs.get("class"))
         for address, root in _pages(seeded.test_client(), [*PAGES, "/search?q=pear+paste"])

@@ -13,18 +13,23 @@ from sqlalchemy import select, update
 from shop.accounts.models import OutboxMessage, PasswordResetToken, User
 from shop.extensions import db
 from shop.models_base import utcnow
-from tests.conftest import build_app, csrf_token, reset_database
+from tests.conftest import build_app, reset_database
+from tests.forms import form_data, form_on, submit
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a new and long passphrase"
 
 
 def post_form(client, url, data, **kwargs):
-    """GET the page for its CSRF token, then POST the form as a browser would."""
-    page = client.get(url)
-    return client.post(
-        url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))}, **kwargs
-    )
+    """GET the page, then POST its form as a browser would, with `data` typed in."""
+    return submit(client, url, changes=data, **kwargs)
+
+
+def from_another_host(client, data):
+    """The reset form read and sent through a forged Host header."""
+    page = client.get("/reset", base_url="http://evil.example").get_data(as_text=True)
+    form = form_on(page, "/reset", "/reset")
+    return client.post("/reset", base_url="http://evil.example", data=form_data(form, data))
 
 
 def sign_up(
@@ -166,9 +171,7 @@ def test_login_goes_back_to_the_page_asked_for_but_never_to_another_site(client,
         .headers["Location"]
         .endswith("/account")
     )
-    client.post(
-        "/logout", data={"csrf_token": csrf_token(client.get("/account").get_data(as_text=True))}
-    )
+    log_out(client)
     response = log_in(client, "lin@example.test", url="/login?next=//evil.example/steal")
     assert "evil.example" not in response.headers["Location"]
 
@@ -213,16 +216,14 @@ def test_without_remember_me_no_remember_cookie(client, make_user):
 def test_logout_is_a_post_and_ends_the_session(client, make_user):
     make_user(email="lin@example.test")
     log_in(client, "lin@example.test")
-    page = client.get("/account").get_data(as_text=True)
     assert client.get("/logout").status_code == 405
-    response = client.post("/logout", data={"csrf_token": csrf_token(page)})
+    response = log_out(client)
     assert response.status_code == 302
     assert client.get("/account").status_code == 302
 
 
 def log_out(client):
-    page = client.get("/account").get_data(as_text=True)
-    return client.post("/logout", data={"csrf_token": csrf_token(page)})
+    return submit(client, "/account", "/logout")
 
 
 def cookie_values(client, *names) -> dict[str, str]:
@@ -337,9 +338,7 @@ def test_change_password_needs_the_current_one(client, make_user):
     log_in(client, "lin@example.test")
     response = change_password(client, "a wrong guess here", NEW_PASSWORD)
     assert "current password is not right" in response.get_data(as_text=True)
-    client.post(
-        "/logout", data={"csrf_token": csrf_token(client.get("/account").get_data(as_text=True))}
-    )
+    log_out(client)
     assert log_in(client, "lin@example.test").status_code == 302
 
 
@@ -347,9 +346,7 @@ def test_change_password_then_only_the_new_one_works(client, make_user):
     make_user(email="lin@example.test")
     log_in(client, "lin@example.test")
     assert change_password(client, PASSWORD, NEW_PASSWORD).status_code == 302
-    client.post(
-        "/logout", data={"csrf_token": csrf_token(client.get("/account").get_data(as_text=True))}
-    )
+    log_out(client)
     assert log_in(client, "lin@example.test", PASSWORD).status_code == 200
     assert log_in(client, "lin@example.test", NEW_PASSWORD).status_code == 302
 
@@ -424,16 +421,17 @@ def test_reset_link_expires_after_an_hour(app, client, make_user):
     make_user(email="lin@example.test")
     request_reset(client, "lin@example.test")
     link = reset_link(outbox(app)[0])
+    # The page was opened in time; the form is sent after the hour is over.
+    form = form_on(client.get(link).get_data(as_text=True), link, link)
     with app.app_context():
         db.session.execute(
             update(PasswordResetToken).values(expires_at=utcnow() - timedelta(minutes=1))
         )
         db.session.commit()
     assert client.get(link).status_code == 410
-    page = client.get("/reset").get_data(as_text=True)
     response = client.post(
-        link,
-        data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": csrf_token(page)},
+        form.action or link,
+        data=form_data(form, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
     )
     assert response.status_code == 410
     assert log_in(client, "lin@example.test", NEW_PASSWORD).status_code == 200
@@ -445,13 +443,7 @@ def test_a_made_up_reset_link_does_nothing(client):
 
 def test_the_reset_link_never_comes_from_the_host_header(app, make_user):
     make_user(email="lin@example.test")
-    forger = app.test_client()
-    page = forger.get("/reset", base_url="http://evil.example")
-    response = forger.post(
-        "/reset",
-        base_url="http://evil.example",
-        data={"email": "lin@example.test", "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
+    response = from_another_host(app.test_client(), {"email": "lin@example.test"})
     assert response.status_code == 200
     (message,) = outbox(app)
     assert "evil.example" not in message.body
@@ -471,13 +463,7 @@ def add_lin(app):
 def test_with_site_url_the_reset_link_is_on_the_public_address(tmp_path, postgres_schema):
     app = build_app(tmp_path / "public", SITE_URL="https://market.example.org")
     add_lin(app)
-    forger = app.test_client()
-    page = forger.get("/reset", base_url="http://evil.example")
-    forger.post(
-        "/reset",
-        base_url="http://evil.example",
-        data={"email": "lin@example.test", "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
+    from_another_host(app.test_client(), {"email": "lin@example.test"})
     (message,) = outbox(app)
     assert re.search(r"https://market\.example\.org/reset/[\w-]+", message.body)
     assert "evil.example" not in message.body

@@ -64,12 +64,15 @@ def test_schemathesis_with_every_check_finds_nothing(seeded, tmp_path):
 
 
 def test_a_picture_narrower_than_320_px_is_described_by_the_document(app, client, make_product):
-    product = make_product()
+    product = make_product()  # its cover photo is 800 px wide; a narrow second one follows
     with app.app_context():
-        db.session.add(ProductImage(product_id=product.id, key="f" * 32, width=64, height=48))
+        db.session.add(
+            ProductImage(product_id=product.id, key="f" * 32, width=64, height=48, position=1)
+        )
         db.session.commit()
     body = client.get(f"/api/v1/products/{product.id}").json
-    assert list(body["images"][0]["urls"]) == ["64"]
+    assert [image["width"] for image in body["images"]] == [800, 64]
+    assert list(body["images"][1]["urls"]) == ["64"]
     _validate(client.get("/api/openapi.json").json, "/v1/products/{id}", body)
 
 

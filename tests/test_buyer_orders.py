@@ -9,7 +9,7 @@ from sqlalchemy import select
 from products.models import ProductImage
 from shop.extensions import db
 from shop.orders.models import Order
-from tests.conftest import csrf_token
+from tests.forms import submit
 from tests.shopping import (
     ADDRESS,
     add_to_cart,
@@ -96,10 +96,9 @@ def test_a_guest_back_at_checkout_finds_the_address_filled_but_not_in_the_cookie
 ):
     add_to_cart(client, variant_id(app, pears), 1)
     token = payment_token(place_order(client, contact_name="李四", street="幸福路 8 号"))
-    page = client.get(f"/checkout/done/{token}").get_data(as_text=True)
-    client.post(f"/checkout/done/{token}/cancel", data={"csrf_token": csrf_token(page)})
-    done = client.get(f"/checkout/done/{token}").get_data(as_text=True)
-    client.post(f"/checkout/done/{token}/again", data={"csrf_token": csrf_token(done)})
+    done = f"/checkout/done/{token}"
+    submit(client, done, f"{done}/cancel")
+    submit(client, done, f"{done}/again")
     form = checkout_page(client)[0].get_data(as_text=True)
     assert 'value="李四"' in form
     assert 'value="幸福路 8 号"' in form
@@ -181,11 +180,7 @@ def test_the_email_or_a_lookup_elsewhere_adopts_nothing_the_placing_browser_does
     # Another browser proves the order with number and phone digits, then signs up with its
     # email: the email is not proven, and a lookup is not the purchase, so nothing moves.
     finder = app.test_client()
-    page = finder.get("/orders/find").get_data(as_text=True)
-    finder.post(
-        "/orders/find",
-        data={"csrf_token": csrf_token(page), "number": number, "last4": "5678"},
-    )
+    submit(finder, "/orders/find", changes={"number": number, "last4": "5678"})
     assert finder.get(f"/orders/{number}").status_code == 200
     sign_up(finder, email="buyer@example.test")
     assert orders_of(app, token)[0].buyer_id is None

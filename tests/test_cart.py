@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from products.models import Product, Variant
 from shop.cart.models import Cart, CartLine
 from shop.extensions import db
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 from tests.shopping import add_to_cart, form_token, variant_id
 
 
@@ -56,9 +56,8 @@ def test_without_a_token_the_visitor_confirms_before_anything_is_added(app, clie
     page = response.get_data(as_text=True)
     assert "× 3" in page
     assert _cart_lines(app) == []
-    client.post(
-        "/cart/add", data={"variant_id": variant, "quantity": 3, "csrf_token": csrf_token(page)}
-    )
+    form = form_on(page, "/cart/add")
+    client.post(form.action, data=form_data(form))
     assert _cart_lines(app) == [(variant, 3, 3990)]
 
 
@@ -104,6 +103,7 @@ def test_a_practice_shops_product_cannot_be_added(app, client, make_product, mak
 
 
 def test_an_unknown_variant_is_a_404(client):
+    # Hand-made on purpose: no page offers this variant.
     response = client.post("/cart/add", data={"variant_id": "999999", "quantity": 1})
     assert response.status_code == 404
 
@@ -114,11 +114,10 @@ def test_quantities_can_be_changed_and_lines_removed(app, client, make_product):
     add_to_cart(client, variant_id(app, second), 1)
     with app.app_context():
         line_ids = list(db.session.scalars(select(CartLine.id).order_by(CartLine.id)))
-    token = form_token(client)
-    client.post(f"/cart/lines/{line_ids[0]}", data={"quantity": "4", "csrf_token": token})
-    client.post(f"/cart/lines/{line_ids[1]}/remove", data={"csrf_token": token})
+    submit(client, "/cart", f"/cart/lines/{line_ids[0]}", {"quantity": "4"})
+    submit(client, "/cart", f"/cart/lines/{line_ids[1]}/remove")
     assert _cart_lines(app) == [(variant_id(app, first), 4, 3990)]
-    client.post(f"/cart/lines/{line_ids[0]}", data={"quantity": "0", "csrf_token": token})
+    submit(client, "/cart", f"/cart/lines/{line_ids[0]}", {"quantity": "0"})
     assert _cart_lines(app) == []
 
 
@@ -135,6 +134,7 @@ def test_another_visitors_line_cannot_be_changed(app, client, make_product):
         line_id = db.session.scalar(select(CartLine.id))
     stranger = app.test_client()
     add_to_cart(stranger, variant_id(app, make_product()), 1)
+    # The stranger's cart shows no form for this line: forged posts with their own token.
     stranger.post(
         f"/cart/lines/{line_id}", data={"quantity": "7", "csrf_token": form_token(stranger)}
     )
@@ -176,15 +176,13 @@ def test_a_changed_price_is_flagged_until_the_buyer_confirms_the_line(app, clien
     assert "¥45.90" in page
     with app.app_context():
         line_id = db.session.scalar(select(CartLine.id))
-    client.post(f"/cart/lines/{line_id}", data={"quantity": "1", "csrf_token": form_token(client)})
+    submit(client, "/cart", f"/cart/lines/{line_id}", {"quantity": "1"})
     assert "Price changed" not in client.get("/cart?lang=en").get_data(as_text=True)
 
 
 def _log_in(client, email: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login",
-        data={"email": email, "password": "correct horse battery", "csrf_token": csrf_token(page)},
+    response = submit(
+        client, "/login", changes={"email": email, "password": "correct horse battery"}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 
 from shop.extensions import db
 from shop.orders.models import Order
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 from tests.live_http import Browser, running_server
-from tests.shopping import ADDRESS, add_to_cart, checkout_page, stock_of, variant_id
+from tests.shopping import ADDRESS, add_to_cart, place_order, stock_of, variant_id
 
 
 def _version(app) -> int:
@@ -24,8 +24,7 @@ def _version(app) -> int:
 def _buy(app, variant: int, quantity: int):
     buyer = app.test_client()
     add_to_cart(buyer, variant, quantity)
-    _, token, quote = checkout_page(buyer)
-    response = buyer.post("/checkout", data={**ADDRESS, "csrf_token": token, "quote": quote})
+    response = place_order(buyer)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
 
 
@@ -70,10 +69,8 @@ def test_a_sellers_stock_edit_shows_at_once(app, make_shop, make_product, make_u
     visitor.get(url)
     assert "Sold out" not in visitor.get(url).get_data(as_text=True)
     seller = login_as(owner)
-    page = seller.get("/sell/products").get_data(as_text=True)
-    saved = seller.post(
-        "/sell/products",
-        data={"csrf_token": csrf_token(page), f"price-{variant}": "45.00", f"stock-{variant}": "0"},
+    saved = submit(
+        seller, "/sell/products", changes={f"price-{variant}": "45.00", f"stock-{variant}": "0"}
     )
     assert saved.status_code == 302
     assert "Sold out" in visitor.get(url).get_data(as_text=True)
@@ -104,14 +101,10 @@ def test_sellers_saving_stock_while_buyers_check_out_never_deadlock(
         seller_browsers = []
         for owner, _product in sellers:
             browser = Browser(base)
-            page = browser.request("/login")[2]
+            login = form_on(browser.request("/login")[2], "/login", "/login")
+            changes = {"email": owner.email, "password": "correct horse battery"}
             status, _, _ = browser.request(
-                "/login",
-                {
-                    "email": owner.email,
-                    "password": "correct horse battery",
-                    "csrf_token": csrf_token(page),
-                },
+                "/login", list(form_data(login, changes).items(multi=True))
             )
             assert status == 302
             seller_browsers.append(browser)
@@ -126,14 +119,12 @@ def test_sellers_saving_stock_while_buyers_check_out_never_deadlock(
             browser, variant = seller_browsers[index], seller_variants[index]
             start.wait()
             for round_number in range(SELLERS_ROUNDS):
-                page = browser.request("/sell/products")[2]
+                form = form_on(
+                    browser.request("/sell/products")[2], "/sell/products", "/sell/products"
+                )
+                changes = {f"price-{variant}": "39.90", f"stock-{variant}": str(400 + round_number)}
                 status, _, _ = browser.request(
-                    "/sell/products",
-                    {
-                        "csrf_token": csrf_token(page),
-                        f"price-{variant}": "39.90",
-                        f"stock-{variant}": str(400 + round_number),
-                    },
+                    "/sell/products", list(form_data(form, changes).items(multi=True))
                 )
                 statuses.append(status)
 

@@ -12,6 +12,7 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment
 from tests.conftest import csrf_token
+from tests.forms import form_data, form_on
 from tests.shopping import (
     ADDRESS,
     add_to_cart,
@@ -92,9 +93,13 @@ def test_order_lines_keep_what_was_bought_when_the_listing_changes(app, client, 
 def test_prices_sent_with_the_checkout_form_are_ignored(app, client, make_product):
     product = make_product(price_fen=3990)
     add_to_cart(client, variant_id(app, product), 1)
-    response = place_order(
-        client, total_fen="1", items_fen="1", unit_price_fen="1", price="0.01", amount_fen="1"
-    )
+    # Fields the form does not have, added to what it sends as a forger would.
+    page = client.get("/checkout").get_data(as_text=True)
+    data = form_data(form_on(page, "/checkout", "/checkout"), ADDRESS)
+    forged = {"total_fen": "1", "items_fen": "1", "unit_price_fen": "1", "price": "0.01"}
+    for name, value in {**forged, "amount_fen": "1"}.items():
+        data.add(name, value)
+    response = client.post("/checkout", data=data)
     order = orders_of(app, payment_token(response))[0]
     assert order.total_fen == 3990
     assert order.lines[0].unit_price_fen == 3990
@@ -109,17 +114,20 @@ def test_a_forged_quote_places_nothing(app, client, make_product):
     assert stock_of(app, variant_id(app, product)) == 10
 
 
+def _english(client):
+    """The checkout page in English (its form posts back to the same address)."""
+    return client.get("/checkout?lang=en")
+
+
 def test_a_price_rise_while_filling_in_the_form_is_shown_not_charged(app, client, make_product):
     product = make_product(price_fen=3990)
     variant = variant_id(app, product)
     add_to_cart(client, variant, 1)
-    _, token, quote = checkout_page(client)
+    page = _english(client)
     with app.app_context():
         db.session.execute(update(Variant).where(Variant.id == variant).values(price_fen=4990))
         db.session.commit()
-    response = client.post(
-        "/checkout?lang=en", data={**ADDRESS, "csrf_token": token, "quote": quote}
-    )
+    response = place_order(client, page)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Prices, stock or shipping changed" in page
@@ -160,17 +168,8 @@ def test_a_shop_that_does_not_deliver_there_is_named_and_nothing_is_reserved(
     shop = make_shop(no_shipping_regions=excluded, name_en="Loess Farm")
     product = make_product(shop=shop)
     add_to_cart(client, variant_id(app, product), 1)
-    _, token, quote = checkout_page(client)
-    response = client.post(
-        "/checkout?lang=en",
-        data={
-            **ADDRESS,
-            "province": "西藏自治区",
-            "city": "拉萨市",
-            "district": "城关区",
-            "csrf_token": token,
-            "quote": quote,
-        },
+    response = place_order(
+        client, _english(client), province="西藏自治区", city="拉萨市", district="城关区"
     )
     assert response.status_code == 200
     assert "Loess Farm does not deliver to this address" in response.get_data(as_text=True)
@@ -220,10 +219,7 @@ def test_a_shop_that_ships_only_in_the_mainland_refuses_an_address_abroad(
 )
 def test_a_mainland_address_needs_a_mainland_mobile_number(app, client, make_product, phone):
     add_to_cart(client, variant_id(app, make_product()), 1)
-    _, token, quote = checkout_page(client)
-    response = client.post(
-        "/checkout?lang=en", data={**ADDRESS, "phone": phone, "csrf_token": token, "quote": quote}
-    )
+    response = place_order(client, _english(client), phone=phone)
     page = response.get_data(as_text=True)
     assert "Enter an 11-digit mainland mobile number" in page
     assert f'value="{phone}"' in page
@@ -239,11 +235,7 @@ def test_mainland_mobile_numbers_in_common_forms_are_accepted(app, client, make_
 
 def test_a_mainland_address_needs_province_city_and_district(app, client, make_product):
     add_to_cart(client, variant_id(app, make_product()), 1)
-    _, token, quote = checkout_page(client)
-    response = client.post(
-        "/checkout?lang=en",
-        data={**ADDRESS, "province": "", "district": "", "csrf_token": token, "quote": quote},
-    )
+    response = place_order(client, _english(client), province="", district="")
     page = response.get_data(as_text=True)
     assert "Choose the province." in page
     assert "This field is required." in page
@@ -262,11 +254,9 @@ def test_the_last_unit_goes_to_the_first_buyer_and_the_second_is_told(app, make_
     first, second = app.test_client(), app.test_client()
     add_to_cart(first, variant, 1)
     add_to_cart(second, variant, 1)
-    _, second_token, second_quote = checkout_page(second)
+    second_page = second.get("/checkout")
     assert place_order(first).status_code == 303
-    response = second.post(
-        "/checkout", data={**ADDRESS, "csrf_token": second_token, "quote": second_quote}
-    )
+    response = place_order(second, second_page)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/cart")
     assert stock_of(app, variant) == 0
@@ -326,7 +316,7 @@ def test_the_checkout_page_has_a_csrf_token_and_refuses_a_post_without_it(
     add_to_cart(client, variant_id(app, make_product()), 1)
     response, token, _ = checkout_page(client)
     assert token
-    refused = client.post("/checkout", data={**ADDRESS})
+    refused = client.post("/checkout", data={**ADDRESS})  # no token, on purpose
     assert refused.status_code == 400
     assert _count(app, Order) == 0
 

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
+from tests.forms import form_data, form_on
 from tests.live_http import Browser, running_server
 from tests.shopping import (
     ADDRESS,
     add_to_cart,
-    checkout_page,
     pay_with_card,
     payment_token,
+    place_order,
     stock_of,
     variant_id,
 )
@@ -32,6 +33,13 @@ def _counts(app) -> tuple[int, int]:
             db.session.scalar(select(func.count(Order.id))),
             db.session.scalar(select(func.count(Payment.id))),
         )
+
+
+def _filled_checkout(client, **changes):
+    """The checkout page's form with the address typed in: (address to post to, data)."""
+    page = client.get("/checkout")
+    form = form_on(page.get_data(as_text=True), "/checkout", "/checkout")
+    return form.action or "/checkout", form_data(form, {**ADDRESS, **changes})
 
 
 def test_four_identical_checkouts_at_once_make_one_order_and_one_payment(app, make_product):
@@ -60,10 +68,9 @@ def test_four_identical_checkouts_at_once_make_one_order_and_one_payment(app, ma
 def test_the_same_form_sent_again_later_lands_on_the_existing_payment(client, make_product):
     variant = variant_id(client.application, make_product(stock=5))
     add_to_cart(client, variant, 1)
-    _, token, quote = checkout_page(client)
-    form = {**ADDRESS, "csrf_token": token, "quote": quote}
-    first = client.post("/checkout", data=form)
-    again = client.post("/checkout", data=form)  # the back button, or a retry after a timeout
+    url, form = _filled_checkout(client)
+    first = client.post(url, data=form)
+    again = client.post(url, data=form)  # the back button, or a retry after a timeout
     assert first.status_code == again.status_code == 303
     assert again.headers["Location"] == first.headers["Location"]
     assert _counts(client.application) == (1, 1)
@@ -73,11 +80,10 @@ def test_the_same_form_sent_again_later_lands_on_the_existing_payment(client, ma
 def test_a_paid_checkout_sent_again_is_not_charged_twice(client, make_product):
     variant = variant_id(client.application, make_product(stock=5))
     add_to_cart(client, variant, 1)
-    _, token, quote = checkout_page(client)
-    form = {**ADDRESS, "csrf_token": token, "quote": quote}
-    first = client.post("/checkout", data=form)
+    url, form = _filled_checkout(client)
+    first = client.post(url, data=form)
     pay_with_card(client, payment_token(first))
-    again = client.post("/checkout", data=form)
+    again = client.post(url, data=form)
     assert again.status_code == 303 and payment_token(again) == payment_token(first)
     page = client.get(again.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "4242" not in page  # not a card form again: the payment is done
@@ -92,8 +98,7 @@ def test_a_new_checkout_of_the_cart_replaces_the_oldest_unpaid_one(client, make_
     variant = variant_id(app, make_product(stock=60))
     for _ in range(3):
         add_to_cart(client, variant, 10)
-        _, token, quote = checkout_page(client)
-        response = client.post("/checkout", data={**ADDRESS, "csrf_token": token, "quote": quote})
+        response = place_order(client)
         assert response.status_code == 303
     with app.app_context():
         statuses = db.session.scalars(select(Order.status).order_by(Order.id)).all()
@@ -116,14 +121,8 @@ def test_one_address_may_keep_only_so_many_unpaid_checkouts_open(app, make_produ
     for _ in range(4):
         visitor = app.test_client()  # a new cookie each time, as a script would
         add_to_cart(visitor, variant, 10)
-        _, token, quote = checkout_page(visitor)
-        placed.append(
-            visitor.post(
-                "/checkout",
-                data={**ADDRESS, "csrf_token": token, "quote": quote},
-                headers={"Accept-Language": "en"},
-            )
-        )
+        url, form = _filled_checkout(visitor)
+        placed.append(visitor.post(url, data=form, headers={"Accept-Language": "en"}))
     assert [response.status_code for response in placed[:3]] == [303, 303, 303]
     refused = placed[3]
     assert refused.status_code == 200
@@ -140,12 +139,8 @@ def test_checkout_submits_are_rate_limited_per_address(app, make_product):
     variant = variant_id(app, make_product(stock=60))
     visitor = app.test_client()
     add_to_cart(visitor, variant, 1)
-    _, token, _quote = checkout_page(visitor)
-    codes = [
-        visitor.post(
-            "/checkout", data={**ADDRESS, "csrf_token": token, "quote": "stale"}
-        ).status_code
-        for _ in range(4)
-    ]
+    # A quote that no longer matches: each submit shows the form again, until the limit.
+    url, form = _filled_checkout(visitor, quote="stale")
+    codes = [visitor.post(url, data=form).status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200]  # the form again: prices changed
     assert codes[3] == 429

@@ -20,11 +20,23 @@ def seller(app, make_user, make_shop, make_product, login_as):
     """An exhibitor with two listings (SKUs PEAR-5 and PEAR-10 on one, JUJUBE-1 on the other)."""
     owner = make_user("exhibitor", language="en")
     shop = make_shop(owner=owner)
+    # variants=1: the fixture gives each listing exactly the SKUs named above, the second pear
+    # size included, so the tests know every row the spreadsheet holds.
     pears = make_product(
-        shop=shop, title_zh="砀山酥梨", title_en="Crisp pears", price_fen=3990, stock=10
+        shop=shop,
+        title_zh="砀山酥梨",
+        title_en="Crisp pears",
+        price_fen=3990,
+        stock=10,
+        variants=1,
     )
     jujubes = make_product(
-        shop=shop, title_zh="延川红枣", title_en="Red jujubes", price_fen=5800, stock=4
+        shop=shop,
+        title_zh="延川红枣",
+        title_en="Red jujubes",
+        price_fen=5800,
+        stock=4,
+        variants=1,
     )
     with app.app_context():
         db.session.add(Category(slug="fresh-fruit", name_zh="鲜果", name_en="Fresh fruit"))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from products.models import Product
 from shop.extensions import db
-from tests.conftest import csrf_token
+from tests.forms import submit
 from tests.shopping import form_token
 
 
@@ -33,6 +33,14 @@ def _ids(app, *slugs):
 @pytest.fixture
 def organizer(seeded, make_user, login_as):
     return login_as(make_user("organizer"))
+
+
+def arrange(organizer, changes, **kwargs):
+    """Save Dangshan's board on the featured page with `changes` (its other cards as shown)."""
+    organizer.set_cookie("lang", "en")  # the board posts to its address without ?lang=
+    return submit(
+        organizer, "/organize/featured?lang=en", "/organize/featured/dangshan", changes, **kwargs
+    )
 
 
 @pytest.mark.parametrize("role", ["customer", "trainee", "exhibitor", "trainer"])
@@ -79,15 +87,12 @@ def test_reordering_and_adding_featured_products_shows_on_the_home_page_at_once(
     client = seeded.test_client()
     before = client.get("/?lang=en").get_data(as_text=True)
     assert "Dangshan canned yellow peaches" not in before
-    token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
     pears, syrup, peaches = _ids(
         seeded, "dangshan-crisp-pears", "dangshan-pear-syrup", "dangshan-yellow-peaches"
     )
-    response = organizer.post(
-        "/organize/featured/dangshan?lang=en",
-        data={
-            "csrf_token": token,
-            "shown": [pears, syrup, peaches],
+    response = arrange(
+        organizer,
+        {
             "featured": [pears, syrup],
             f"position-{pears}": "5",
             f"position-{syrup}": "1",
@@ -113,31 +118,19 @@ def test_reordering_and_adding_featured_products_shows_on_the_home_page_at_once(
 
 
 def test_unticking_a_product_removes_it_from_the_home_page(seeded, organizer):
-    token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
     pears, syrup = _ids(seeded, "dangshan-crisp-pears", "dangshan-pear-syrup")
-    organizer.post(
-        "/organize/featured/dangshan",
-        data={
-            "csrf_token": token,
-            "shown": [pears, syrup],
-            "featured": [syrup],
-            f"position-{syrup}": "1",
-        },
-    )
+    arrange(organizer, {"featured": [syrup], f"position-{syrup}": "1"})
     home = seeded.test_client().get("/?lang=en").get_data(as_text=True)
     assert "Dangshan pear syrup" in home and "Dangshan crisp pears" not in home
 
 
 def test_a_ticked_product_without_a_number_goes_last(seeded, organizer):
-    token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
     pears, syrup, peaches = _ids(
         seeded, "dangshan-crisp-pears", "dangshan-pear-syrup", "dangshan-yellow-peaches"
     )
-    organizer.post(
-        "/organize/featured/dangshan",
-        data={
-            "csrf_token": token,
-            "shown": [pears, syrup, peaches],
+    arrange(
+        organizer,
+        {
             "featured": [peaches, pears, syrup],
             f"position-{pears}": "1",
             f"position-{syrup}": "2",
@@ -152,13 +145,8 @@ def test_a_ticked_product_without_a_number_goes_last(seeded, organizer):
 
 
 def test_a_product_of_another_region_cannot_be_featured_here(seeded, organizer):
-    token = csrf_token(organizer.get("/organize/featured").get_data(as_text=True))
     (apples,) = _ids(seeded, "yanan-luochuan-apples")
-    response = organizer.post(
-        "/organize/featured/dangshan?lang=en",
-        data={"csrf_token": token, "add": str(apples)},
-        follow_redirects=True,
-    )
+    response = arrange(organizer, {"add": str(apples)}, follow_redirects=True)
     assert "not public products of Dangshan County" in response.get_data(as_text=True)
     assert [slug for slug, _ in _region_featured(seeded)] == [
         "dangshan-crisp-pears",
@@ -167,6 +155,7 @@ def test_a_product_of_another_region_cannot_be_featured_here(seeded, organizer):
 
 
 def test_curation_form_needs_a_csrf_token(seeded, organizer):
+    # Hand-made on purpose: the form without its token.
     response = organizer.post(
         "/organize/featured/dangshan", data={"featured": ["4"], "shown": ["4"]}
     )
@@ -175,11 +164,11 @@ def test_curation_form_needs_a_csrf_token(seeded, organizer):
 
 def test_unpublishing_takes_the_listing_down_with_the_reason_for_the_seller(seeded, organizer):
     (pears,) = _ids(seeded, "dangshan-crisp-pears")
-    form = organizer.get(f"/organize/products/{pears}/unpublish?lang=en").get_data(as_text=True)
+    page = f"/organize/products/{pears}/unpublish"
+    form = organizer.get(f"{page}?lang=en").get_data(as_text=True)
     assert "Reason for the seller" in form
-    response = organizer.post(
-        f"/organize/products/{pears}/unpublish",
-        data={"csrf_token": csrf_token(form), "reason": "The photo shows apples, not pears."},
+    response = submit(
+        organizer, f"{page}?lang=en", page, {"reason": "The photo shows apples, not pears."}
     )
     assert response.status_code == 302
     with seeded.app_context():
@@ -197,11 +186,9 @@ def test_unpublishing_takes_the_listing_down_with_the_reason_for_the_seller(seed
 
 def test_unpublishing_without_a_reason_is_refused(seeded, organizer):
     (pears,) = _ids(seeded, "dangshan-crisp-pears")
-    form = organizer.get(f"/organize/products/{pears}/unpublish?lang=en").get_data(as_text=True)
-    response = organizer.post(
-        f"/organize/products/{pears}/unpublish?lang=en",
-        data={"csrf_token": csrf_token(form), "reason": "   "},
-    )
+    page = f"/organize/products/{pears}/unpublish"
+    organizer.set_cookie("lang", "en")  # the form posts to its address without ?lang=
+    response = submit(organizer, f"{page}?lang=en", page, {"reason": "   "})
     assert response.status_code == 400
     assert "Write the reason" in response.get_data(as_text=True)
     with seeded.app_context():

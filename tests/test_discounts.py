@@ -15,12 +15,10 @@ from shop.extensions import db
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.payments.models import Payment
-from tests.conftest import csrf_token
+from tests.forms import submit
 from tests.shopping import (
-    ADDRESS,
     add_to_cart,
     buy,
-    checkout_page,
     form_token,
     orders_of,
     payment_token,
@@ -117,6 +115,12 @@ def seller_client(login_as, seller):
 
 
 def _end(client, discount_id: int):
+    """Press the discount's End / Call off button on the seller's list."""
+    return submit(client, "/sell/discounts?lang=en", f"/sell/discounts/{discount_id}/end")
+
+
+def _end_without_button(client, discount_id: int):
+    """Post to a discount's end address that the list shows no button for (ended, or not ours)."""
     return client.post(
         f"/sell/discounts/{discount_id}/end?lang=en", data={"csrf_token": form_token(client)}
     )
@@ -208,7 +212,8 @@ def test_the_api_reports_the_discount_price(app, client, make_product):
     _discount(app, product, percent_off=50)
     data = client.get(f"/api/v1/products/{product.id}").get_json()
     assert data["price_fen"] == 2000
-    assert [variant["price_fen"] for variant in data["variants"]] == [2000]
+    # Half off both sizes: one box ¥40 -> ¥20, two boxes ¥80 -> ¥40.
+    assert [variant["price_fen"] for variant in data["variants"]] == [2000, 4000]
 
 
 def test_a_cached_page_changes_when_a_discount_starts_and_ends_by_the_clock(
@@ -294,10 +299,7 @@ def test_lowering_the_quantity_to_what_is_left_gets_the_discount(app, client, ma
     add_to_cart(client, variant_id(app, product), 3)
     cart = client.get("/cart?lang=en").get_data(as_text=True)
     line_id = re.search(r"/cart/lines/(\d+)", cart)
-    client.post(
-        f"/cart/lines/{line_id.group(1)}",
-        data={"quantity": 2, "csrf_token": csrf_token(cart)},
-    )
+    submit(client, "/cart?lang=en", f"/cart/lines/{line_id.group(1)}", {"quantity": 2})
     cart = client.get("/cart?lang=en").get_data(as_text=True)
     assert "left at the discount price" not in cart
     assert "¥60.00" in cart and "Price changed" not in cart
@@ -327,14 +329,12 @@ def test_the_cap_is_never_exceeded_when_another_buyer_takes_the_units_first(
     variant = variant_id(app, product)
     discount_id = _discount(app, product, percent_off=25, cap=3)
     add_to_cart(client, variant, 2)
-    _, token, quote = checkout_page(client)
+    page = client.get("/checkout?lang=en")
     # Meanwhile another buyer's checkout took two of the three units.
     with app.app_context():
         db.session.execute(update(Discount).values(quantity_sold=2))
         db.session.commit()
-    response = client.post(
-        "/checkout?lang=en", data={**ADDRESS, "csrf_token": token, "quote": quote}
-    )
+    response = place_order(client, page)
     assert response.status_code == 200
     assert "Prices, stock or shipping changed" in response.get_data(as_text=True)
     with app.app_context():
@@ -390,11 +390,9 @@ def test_a_discount_ending_during_checkout_is_a_price_change_not_a_silent_charge
     product = make_product(shop=seller_shop, price_fen=4000)
     discount_id = _discount(app, product, percent_off=25)
     add_to_cart(client, variant_id(app, product), 1)
-    _, token, quote = checkout_page(client)
+    page = client.get("/checkout?lang=en")
     _end(seller_client, discount_id)
-    response = client.post(
-        "/checkout?lang=en", data={**ADDRESS, "csrf_token": token, "quote": quote}
-    )
+    response = place_order(client, page)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Prices, stock or shipping changed" in html
@@ -409,8 +407,7 @@ def test_a_cancelled_unpaid_order_gives_its_units_back_to_the_cap(app, client, m
     add_to_cart(client, variant_id(app, product), 2)
     token = payment_token(place_order(client))
     assert _read(app, discount_id).quantity_sold == 2
-    done = client.get(f"/checkout/done/{token}").get_data(as_text=True)
-    client.post(f"/checkout/done/{token}/cancel", data={"csrf_token": csrf_token(done)})
+    submit(client, f"/checkout/done/{token}", f"/checkout/done/{token}/cancel")
     assert orders_of(app, token)[0].status == "cancelled"
     assert _read(app, discount_id).quantity_sold == 0
 
@@ -436,10 +433,8 @@ def test_a_paid_order_cancelled_before_shipping_gives_its_units_back(
     (order,) = orders_of(app, token)
     assert order.status == "paid"
     assert _read(app, discount_id).quantity_sold == 2
-    seller_client.post(
-        f"/sell/orders/{order.number}/cancel",
-        data={"csrf_token": form_token(seller_client), "cancel-reason": "Frost hit the orchard"},
-    )
+    page, action = f"/sell/orders/{order.number}", f"/sell/orders/{order.number}/cancel"
+    submit(seller_client, page, action, {"cancel-reason": "Frost hit the orchard"})
     assert orders_of(app, token)[0].status == "cancelled"
     assert _read(app, discount_id).quantity_sold == 0
 
@@ -449,10 +444,7 @@ def test_a_paid_order_cancelled_before_shipping_gives_its_units_back(
 
 def _schedule_form(client, **changes):
     """Post the new-discount form as a seller fills it in (a running 20% discount by default)."""
-    page = client.get("/sell/discounts/new?lang=en")
-    assert page.status_code == 200
     data = {
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
         "name_zh": "直播秒杀",
         "name_en": "Evening live sale",
         "kind": "percent",
@@ -463,7 +455,9 @@ def _schedule_form(client, **changes):
         "quantity_cap": "",
     }
     data.update(changes)
-    return client.post("/sell/discounts/new?lang=en", data=data)
+    # The form posts to its address without ?lang=: the seller chose English once (a cookie).
+    client.set_cookie("lang", "en")
+    return submit(client, "/sell/discounts/new?lang=en", "/sell/discounts/new", data)
 
 
 def _discounts_of(app, shop) -> list[Discount]:
@@ -596,7 +590,7 @@ def test_a_seller_cannot_discount_or_end_another_sellers_variants(
     assert response.status_code == 404
     assert _discounts_of(app, other) == [] and _discounts_of(app, seller_shop) == []
     their_discount = _discount(app, theirs)
-    assert _end(seller_client, their_discount).status_code == 404
+    assert _end_without_button(seller_client, their_discount).status_code == 404
     assert _read(app, their_discount).cancelled_at is None
 
 
@@ -637,7 +631,7 @@ def test_the_list_groups_scheduled_running_and_ended_with_units_sold(
 
 def test_a_discount_cannot_be_ended_twice(app, make_product, seller_shop, seller_client):
     discount_id = _discount(app, make_product(shop=seller_shop), PAST)
-    response = _end(seller_client, discount_id)
+    response = _end_without_button(seller_client, discount_id)  # a list opened before it ended
     assert response.status_code == 302
     page = seller_client.get("/sell/discounts?lang=en").get_data(as_text=True)
     assert "This discount has already ended." in page
@@ -679,10 +673,7 @@ def test_a_region_page_with_discounts_costs_the_same_queries_for_more_products(
 
 def _schedule_in_chinese(client, **changes):
     """Post the Chinese form: the percentage is typed as 折."""
-    page = client.get("/sell/discounts/new?lang=zh")
-    html = page.get_data(as_text=True)
     data = {
-        "csrf_token": csrf_token(html),
         "name_zh": "直播秒杀",
         "name_en": "",
         "kind": "percent",
@@ -693,7 +684,9 @@ def _schedule_in_chinese(client, **changes):
         "quantity_cap": "",
     }
     data.update(changes)
-    return client.post("/sell/discounts/new?lang=zh", data=data, follow_redirects=True)
+    client.set_cookie("lang", "zh")
+    url = "/sell/discounts/new?lang=zh"
+    return submit(client, url, "/sell/discounts/new", data, follow_redirects=True)
 
 
 def test_the_chinese_form_asks_for_zhe_and_the_english_one_for_percent_off(

@@ -11,6 +11,7 @@ from products.models import Discount, Product, Shop, Variant
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import csrf_token
+from tests.forms import submit
 from tests.shopping import add_to_cart, payment_token, place_order, variant_id
 
 HUGE = "99999999999999999999999"
@@ -20,11 +21,7 @@ PASSWORD = "correct horse battery"
 def sign_in(app, user):
     """A client logged in through the log-in form."""
     client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page)},
-    )
+    response = submit(client, "/login", changes={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
 

@@ -196,9 +196,12 @@ def post_multipart(client, url, fields: dict[str, str], files: dict[str, tuple[b
 
 @pytest.fixture
 def seller(app, make_user, make_shop, make_product, login_as):
-    """An exhibitor's client and one of their listings."""
+    """An exhibitor's client and one of their draft listings, still without a photo.
+
+    Without one, every picture and file stored afterwards is the upload's under test.
+    """
     owner = make_user("exhibitor", language="en")
-    product = make_product(shop=make_shop(owner=owner), status="draft")
+    product = make_product(shop=make_shop(owner=owner), status="draft", photo=False)
     client = login_as(owner)
     client.product_id = product.id
     return client

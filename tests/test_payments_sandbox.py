@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.payments.models import Payment, WebhookEvent
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on
 from tests.shopping import (
     add_to_cart,
     orders_of,
@@ -116,7 +116,8 @@ def test_the_fifth_decline_cancels_the_orders_and_releases_the_stock(app, client
     assert (order.status, order.events[-1].reason_code) == ("cancelled", "payment_failed")
     assert stock_of(app, variant) == 5
     # The buyer puts the items back in the cart to try again.
-    client.post(f"/checkout/done/{token}/again", data={"csrf_token": csrf_token(done)})
+    again = form_on(done, f"/checkout/done/{token}/again")
+    client.post(again.action, data=form_data(again))
     assert "¥79.80" in client.get("/cart").get_data(as_text=True)
 
 
@@ -147,21 +148,18 @@ def test_4000_0025_0000_3155_asks_for_confirmation_then_pays(app, client, checko
     assert "Your bank asks you to confirm a payment of ¥79.80" in page
     # Going back to the card page leads to the confirmation step, not a second charge.
     assert client.get(f"/payments/sandbox/{token}").headers["Location"].endswith("/confirm")
-    client.post(
-        f"/payments/sandbox/{token}/confirm",
-        data={"csrf_token": csrf_token(page), "action": "complete"},
-    )
+    confirm = f"/payments/sandbox/{token}/confirm"
+    form = form_on(page, confirm, confirm)
+    client.post(form.action or confirm, data=form_data(form, button=("action", "complete")))
     assert orders_of(app, token)[0].status == "paid"
 
 
 def test_failing_the_confirmation_step_leads_back_to_the_card_form(app, client, checkout):
     token, variant = checkout
     pay_with_card(client, token, "4000002500003155")
-    page = client.get(f"/payments/sandbox/{token}/confirm").get_data(as_text=True)
-    response = client.post(
-        f"/payments/sandbox/{token}/confirm",
-        data={"csrf_token": csrf_token(page), "action": "fail"},
-    )
+    confirm = f"/payments/sandbox/{token}/confirm"
+    form = form_on(client.get(confirm).get_data(as_text=True), confirm, confirm)
+    response = client.post(form.action or confirm, data=form_data(form, button=("action", "fail")))
     assert response.headers["Location"].endswith(f"/payments/sandbox/{token}")
     assert "换一张卡再试" in client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
     assert orders_of(app, token)[0].status == "pending_payment"
@@ -188,14 +186,17 @@ def test_any_other_number_is_refused_and_never_shown_again(app, client, checkout
 
 def test_a_paid_checkout_cannot_be_paid_again(app, client, checkout):
     token, _ = checkout
-    page = client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
-    card_form = {
-        "csrf_token": csrf_token(page),
-        "card_number": "4242 4242 4242 4242",
-        "expiry": "12/34",
-        "cvc": "123",
-        "cardholder": "WANG XIAOMING",
-    }
+    path = f"/payments/sandbox/{token}"
+    form = form_on(client.get(path).get_data(as_text=True), path, path)
+    card_form = form_data(
+        form,
+        {
+            "card_number": "4242 4242 4242 4242",
+            "expiry": "12/34",
+            "cvc": "123",
+            "cardholder": "WANG XIAOMING",
+        },
+    )
     # The buyer taps Pay, then goes back and taps it again on the same page.
     first = client.post(f"/payments/sandbox/{token}", data=card_form)
     second = client.post(f"/payments/sandbox/{token}", data=card_form)

@@ -13,7 +13,7 @@ from shop.models_base import utcnow
 from shop.orders import services as orders
 from shop.orders.models import OrderEvent
 from shop.payments.models import Payment, WebhookEvent
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on
 from tests.live_http import Browser, running_server
 from tests.shopping import (
     ADDRESS,
@@ -49,22 +49,31 @@ def _count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+def method_form(html: str, token: str):
+    """The payment page's WeChat Pay / Alipay form."""
+    return form_on(html, f"/payments/sandbox/{token}/qr")
+
+
+def scan_form(html: str, token: str, method: str):
+    """The QR page's simulated-scan form (it posts to the page's own address)."""
+    path = f"/payments/sandbox/{token}/qr/{method}"
+    return form_on(html, path, path)
+
+
 def choose(client, token: str, method: str, lang: str = ""):
     """Press WeChat Pay or Alipay on the sandbox payment page."""
-    page = client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
+    form = method_form(client.get(f"/payments/sandbox/{token}").get_data(as_text=True), token)
     return client.post(
-        f"/payments/sandbox/{token}/qr" + (f"?lang={lang}" if lang else ""),
-        data={"csrf_token": csrf_token(page), "method": method},
+        form.action + (f"?lang={lang}" if lang else ""),
+        data=form_data(form, button=("method", method)),
     )
 
 
 def scan(client, token: str, method: str, action: str, lang: str = ""):
     """On the QR page, press one of the simulated scan's buttons."""
-    page = client.get(f"/payments/sandbox/{token}/qr/{method}").get_data(as_text=True)
-    return client.post(
-        f"/payments/sandbox/{token}/qr/{method}" + (f"?lang={lang}" if lang else ""),
-        data={"csrf_token": csrf_token(page), "action": action},
-    )
+    page = f"/payments/sandbox/{token}/qr/{method}" + (f"?lang={lang}" if lang else "")
+    form = scan_form(client.get(page).get_data(as_text=True), token, method)
+    return client.post(form.action or page, data=form_data(form, button=("action", action)))
 
 
 def test_the_payment_page_offers_wechat_pay_and_alipay_beside_the_cards(client, checkout):
@@ -253,7 +262,7 @@ def test_tapping_paid_twice_pays_once(app, client, checkout):
     token, _ = checkout
     choose(client, token, "wechat_pay")
     page = client.get(f"/payments/sandbox/{token}/qr/wechat_pay").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "action": "paid"}
+    data = form_data(scan_form(page, token, "wechat_pay"), button=("action", "paid"))
     first = client.post(f"/payments/sandbox/{token}/qr/wechat_pay", data=data)
     second = client.post(f"/payments/sandbox/{token}/qr/wechat_pay", data=data)
     assert first.headers["Location"].endswith(f"/checkout/done/{token}")
@@ -266,14 +275,14 @@ def test_tapping_failed_twice_counts_one_decline(app, client, checkout):
     token, _ = checkout
     choose(client, token, "alipay")
     page = client.get(f"/payments/sandbox/{token}/qr/alipay").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "action": "failed"}
+    data = form_data(scan_form(page, token, "alipay"), button=("action", "failed"))
     client.post(f"/payments/sandbox/{token}/qr/alipay", data=data)
     client.post(f"/payments/sandbox/{token}/qr/alipay", data=data)
     assert _payment(app, token).declines == 1
     assert _count(app, WebhookEvent) == 1
 
 
-def _at_once(browser: Browser, path: str, data: dict, times: int = 4) -> list:
+def _at_once(browser: Browser, path: str, data, times: int = 4) -> list:
     start = threading.Barrier(times)
 
     def send(_):
@@ -294,17 +303,12 @@ def test_a_scan_button_tapped_four_times_at_once_acts_once(app, make_product, ac
         assert buyer.add_to_cart(variant, 1) == 302
         _, location, _ = buyer.place_order(buyer.checkout_form(ADDRESS))
         token = location.split("/payments/")[1].split("/")[0]
-        page = buyer.request(f"/payments/sandbox/{token}")[2]
-        buyer.request(
-            f"/payments/sandbox/{token}/qr",
-            {"csrf_token": csrf_token(page), "method": "wechat_pay"},
-        )
-        page = buyer.request(f"/payments/sandbox/{token}/qr/wechat_pay")[2]
-        _at_once(
-            buyer,
-            f"/payments/sandbox/{token}/qr/wechat_pay",
-            {"csrf_token": csrf_token(page), "action": action},
-        )
+        form = method_form(buyer.request(f"/payments/sandbox/{token}")[2], token)
+        chosen = form_data(form, button=("method", "wechat_pay"))
+        buyer.request(form.action, list(chosen.items(multi=True)))
+        qr = f"/payments/sandbox/{token}/qr/wechat_pay"
+        form = scan_form(buyer.request(qr)[2], token, "wechat_pay")
+        _at_once(buyer, qr, list(form_data(form, button=("action", action)).items(multi=True)))
     assert _count(app, WebhookEvent) == 1
     if action == "paid":
         assert _count(app, OrderEvent, OrderEvent.to_status == "paid") == 1
@@ -319,9 +323,10 @@ def test_a_stale_qr_page_cannot_pay_after_another_method_was_chosen(app, client,
     choose(client, token, "wechat_pay")
     stale = client.get(f"/payments/sandbox/{token}/qr/wechat_pay").get_data(as_text=True)
     choose(client, token, "alipay")
+    stale_form = scan_form(stale, token, "wechat_pay")
     response = client.post(
         f"/payments/sandbox/{token}/qr/wechat_pay",
-        data={"csrf_token": csrf_token(stale), "action": "paid"},
+        data=form_data(stale_form, button=("action", "paid")),
     )
     assert response.status_code == 303
     assert _payment(app, token).status == "requires_action"
@@ -342,11 +347,13 @@ def test_a_card_can_still_pay_while_a_code_waits(app, client, checkout):
 
 def test_a_card_waiting_for_confirmation_is_not_turned_into_a_qr_code(app, client, checkout):
     token, _ = checkout
+    # The payment page left open in another tab, its buttons pressed after the card went on to
+    # its confirmation step (the confirm page itself offers no QR methods).
+    page = client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
     pay_with_card(client, token, "4000 0025 0000 3155")
-    page = client.get(f"/payments/sandbox/{token}/confirm").get_data(as_text=True)
     response = client.post(
         f"/payments/sandbox/{token}/qr",
-        data={"csrf_token": csrf_token(page), "method": "wechat_pay"},
+        data=form_data(method_form(page, token), button=("method", "wechat_pay")),
     )
     assert response.headers["Location"].endswith(f"/payments/sandbox/{token}/confirm")
     assert (_payment(app, token).status, _payment(app, token).method) == ("requires_action", "card")
@@ -363,9 +370,10 @@ def test_hostile_methods_in_the_address_are_refused(app, client, checkout, value
     choose(client, token, "wechat_pay")
     page = client.get(f"/payments/sandbox/{token}/qr/wechat_pay").get_data(as_text=True)
     assert client.get(f"/payments/sandbox/{token}/qr/{value}").status_code in REFUSED
+    # The real page's form, sent to a forged address.
     response = client.post(
         f"/payments/sandbox/{token}/qr/{value}",
-        data={"csrf_token": csrf_token(page), "action": "paid"},
+        data=form_data(scan_form(page, token, "wechat_pay"), button=("action", "paid")),
     )
     assert response.status_code in REFUSED
     assert _payment(app, token).status == "requires_action"
@@ -376,8 +384,10 @@ def test_hostile_tokens_are_refused(client, checkout, value):
     token, _ = checkout
     page = client.get(f"/payments/sandbox/{token}").get_data(as_text=True)
     assert client.get(f"/payments/sandbox/{value}/qr/wechat_pay").status_code in REFUSED
+    # The real page's form, sent to a forged address.
     response = client.post(
-        f"/payments/sandbox/{value}/qr", data={"csrf_token": csrf_token(page), "method": "alipay"}
+        f"/payments/sandbox/{value}/qr",
+        data=form_data(method_form(page, token), button=("method", "alipay")),
     )
     assert response.status_code in REFUSED
 
@@ -412,6 +422,7 @@ def test_hostile_scan_actions_change_nothing(app, client, checkout, value):
 def test_a_scan_without_the_form_token_changes_nothing(app, client, checkout):
     token, _ = checkout
     choose(client, token, "alipay")
+    # Forged on purpose: no token.
     response = client.post(f"/payments/sandbox/{token}/qr/alipay", data={"action": "paid"})
     assert response.status_code == 400
     assert _payment(app, token).status == "requires_action"

@@ -14,7 +14,7 @@ from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.messages.models import Message, Thread
 from shop.messages.services import MAX_BODY_LENGTH
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 from tests.live_http import Browser, running_server
 
 PASSWORD = "correct horse battery"
@@ -55,11 +55,10 @@ def _text(response) -> str:
 
 
 def _ask(client, product_id: int, body: str, lang: str = "en"):
+    """Send the ask page's form; ?lang= (not in its action) picks the answer's language."""
     page = client.get(f"/products/{product_id}/ask").get_data(as_text=True)
-    return client.post(
-        f"/products/{product_id}/ask?lang={lang}",
-        data={"ask-body": body, "csrf_token": csrf_token(page)},
-    )
+    form = form_on(page, f"/products/{product_id}/ask")
+    return client.post(f"{form.action}?lang={lang}", data=form_data(form, {"ask-body": body}))
 
 
 def _threads(app) -> list[tuple]:
@@ -90,11 +89,7 @@ def test_signed_out_visitors_log_in_first_and_come_back(app, client, product, bu
     assert (
         location.startswith("/login") and quote(f"/products/{product.id}/ask", safe="") in location
     )
-    page = client.get(location).get_data(as_text=True)
-    logged_in = client.post(
-        location,
-        data={"email": buyer.email, "password": PASSWORD, "csrf_token": csrf_token(page)},
-    )
+    logged_in = submit(client, location, "/login", {"email": buyer.email, "password": PASSWORD})
     assert logged_in.headers["Location"] == f"/products/{product.id}/ask"
     assert "Crisp pears" in _text(client.get(f"/products/{product.id}/ask?lang=en"))
 
@@ -110,9 +105,10 @@ def test_a_seller_cannot_contact_their_own_product(app, seller_client, product):
     assert response.status_code == 302
     assert response.headers["Location"].startswith(f"/products/{product.id}-pears")
     assert "your own shop" in _text(seller_client.get(response.headers["Location"]))
-    page = seller_client.get("/cart/form-token").get_json()["csrf_token"]
+    # No form is shown to the seller: a forged post must not open a thread either.
+    token = seller_client.get("/cart/form-token").get_json()["csrf_token"]
     seller_client.post(
-        f"/products/{product.id}/ask", data={"ask-body": "Talking to myself", "csrf_token": page}
+        f"/products/{product.id}/ask", data={"ask-body": "Talking to myself", "csrf_token": token}
     )
     assert _threads(app) == []
 
@@ -123,6 +119,7 @@ def test_no_conversation_about_a_product_nobody_can_see(
 ):
     hidden = make_product(shop=shop, status=status, slug="hidden")
     assert buyer_client.get(f"/products/{hidden.id}/ask").status_code == 404
+    # No form is shown for a hidden product: a forged post with a valid token.
     token = buyer_client.get("/cart/form-token").get_json()["csrf_token"]
     response = buyer_client.post(
         f"/products/{hidden.id}/ask", data={"ask-body": "Hello?", "csrf_token": token}
@@ -192,11 +189,10 @@ def test_the_seller_reads_and_answers_and_the_buyer_sees_the_reply(
     text = _text(page)
     assert "Question before buying" in text and "Can you ship to Xinjiang?" in text
     assert _threads(app)[0][3] == 0  # opening it marked it read
-    token = csrf_token(page.get_data(as_text=True))
-    reply = seller_client.post(
-        f"/sell/inbox/ask/{thread_id}/reply",
-        data={"reply-body": "Yes, shipping is extra.", "csrf_token": token},
-    )
+    form = form_on(page.get_data(as_text=True), f"/sell/inbox/ask/{thread_id}/reply")
+    # "Send" (unnamed) is pressed, not the quick-reply picker's "Insert" before it.
+    data = form_data(form, {"reply-body": "Yes, shipping is extra."}, button=("", ""))
+    reply = seller_client.post(form.action, data=data)
     assert reply.status_code == 303
     assert _threads(app)[0][4:] == (1, 2)  # one unread for the buyer, two messages
     answer = _text(buyer_client.get(f"/products/{product.id}/ask?lang=en"))
@@ -238,19 +234,18 @@ def test_a_double_submit_opens_one_thread(app, product, buyer):
     taps = 8
     with running_server(app) as base:
         phone = Browser(base)
-        token = csrf_token(phone.request("/login")[2])
-        status, _, _ = phone.request(
-            "/login", {"email": buyer.email, "password": PASSWORD, "csrf_token": token}
-        )
+        login = form_on(phone.request("/login")[2], "/login", "/login")
+        changes = {"email": buyer.email, "password": PASSWORD}
+        status, _, _ = phone.request("/login", list(form_data(login, changes).items(multi=True)))
         assert status == 302
-        token = csrf_token(phone.request(f"/products/{product.id}/ask")[2])
+        ask = f"/products/{product.id}/ask"
+        form = form_on(phone.request(ask)[2], ask, ask)
         start = threading.Barrier(taps)
 
         def tap(number: int):
             start.wait()
-            return phone.request(
-                f"/products/{product.id}/ask", {"ask-body": f"Hello {number}", "csrf_token": token}
-            )[0]
+            data = form_data(form, {"ask-body": f"Hello {number}"})
+            return phone.request(ask, list(data.items(multi=True)))[0]
 
         with ThreadPoolExecutor(max_workers=taps) as pool:
             statuses = list(pool.map(tap, range(taps)))
@@ -289,6 +284,7 @@ def test_hostile_questions_never_fail(app, buyer_client, product, body):
 
 
 def test_a_question_without_a_valid_token_is_refused(app, buyer_client, product):
+    # Forged on purpose: the form's token left out.
     response = buyer_client.post(f"/products/{product.id}/ask", data={"ask-body": "Hi"})
     assert response.status_code in (400, 422)
     assert _threads(app) == []
@@ -307,15 +303,10 @@ def test_a_quick_reply_goes_into_the_reply_box_without_sending(
     thread_id = _only_thread_id(app)
     page = seller_client.get(f"/sell/inbox/ask/{thread_id}?lang=zh").get_data(as_text=True)
     assert "常用语" in page
-    response = seller_client.post(
-        f"/sell/inbox/ask/{thread_id}/reply?lang=zh",
-        data={
-            "reply-body": "",
-            "reply-quick": "0",
-            "reply-insert": "1",
-            "csrf_token": csrf_token(page),
-        },
-    )
+    form = form_on(page, f"/sell/inbox/ask/{thread_id}/reply")
+    # The "insert" button, not "send": the chosen quick reply lands in the box.
+    data = form_data(form, {"reply-body": "", "reply-quick": "0"}, button=("reply-insert", "1"))
+    response = seller_client.post(form.action + "?lang=zh", data=data)
     assert response.status_code == 200
     assert "您好，在的！请问有什么可以帮您？" in response.get_data(as_text=True)
     assert _threads(app)[0][5] == 1  # nothing was sent
@@ -328,6 +319,7 @@ def test_another_seller_cannot_open_or_answer_the_thread(
     thread_id = _only_thread_id(app)
     stranger = login_as(make_user("exhibitor"))
     assert stranger.get(f"/sell/inbox/ask/{thread_id}").status_code == 404
+    # The stranger is shown no form (404): a forged post with their own valid token.
     token = stranger.get("/cart/form-token").get_json()["csrf_token"]
     response = stranger.post(
         f"/sell/inbox/ask/{thread_id}/reply", data={"reply-body": "Mine!", "csrf_token": token}

@@ -24,8 +24,14 @@ def _text(response) -> str:
 @pytest.fixture
 def pears(app, make_product):
     """A product with three sizes: ¥39.90 (200 left), ¥69.90 (3 left), ¥128 (sold out)."""
+    # variants=1: the fixture adds the other two sizes itself, with the stock each test needs.
     product = make_product(
-        price_fen=3990, stock=200, title_zh="砀山酥梨", title_en="Crisp pears", slug="crisp-pears"
+        price_fen=3990,
+        stock=200,
+        variants=1,
+        title_zh="砀山酥梨",
+        title_en="Crisp pears",
+        slug="crisp-pears",
     )
     with app.app_context():
         for position, (zh, en, price, stock) in enumerate(

@@ -10,8 +10,15 @@ from shop.extensions import db
 
 
 def _product_with_variants(app, make_product):
+    """A product with three sizes: ¥39.90 (200 left), ¥69.90 (3 left), ¥128 (sold out)."""
+    # variants=1: the other two sizes are added here, with the stock the tests need.
     product = make_product(
-        price_fen=3990, stock=200, title_zh="砀山酥梨", title_en="Crisp pears", slug="crisp-pears"
+        price_fen=3990,
+        stock=200,
+        variants=1,
+        title_zh="砀山酥梨",
+        title_en="Crisp pears",
+        slug="crisp-pears",
     )
     with app.app_context():
         db.session.add_all(

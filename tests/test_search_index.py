@@ -82,43 +82,56 @@ def test_a_deleted_product_is_gone(indexed, make_product):
     assert found(indexed, "quince") == []
 
 
+def sizes(app, product) -> list[int]:
+    """The product's variant ids (one box, then two boxes)."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Variant.id)
+                .where(Variant.product_id == product.id)
+                .order_by(Variant.position, Variant.id)
+            )
+        )
+
+
 def test_stock_changed_on_the_variant_row(indexed, make_product):
     product = make_product(slug="fruit", title_en="Golden quince", stock=3)
     assert found(indexed, "quince", in_stock="1") == ["fruit"]
-    with indexed.app_context():
-        variant = db.session.scalar(select(Variant).where(Variant.product_id == product.id))
-        variant.stock = 0
-        db.session.commit()
+    one_box, two_boxes = sizes(indexed, product)
+    change(indexed, Variant, one_box, stock=0)
+    assert found(indexed, "quince", in_stock="1") == ["fruit"]  # two boxes are still for sale
+    change(indexed, Variant, two_boxes, stock=0)
     assert found(indexed, "quince", in_stock="1") == []
     assert found(indexed, "quince") == ["fruit"]
 
 
 def test_stock_moved_by_an_atomic_update_statement(indexed, make_product):
     product = make_product(slug="fruit", title_en="Golden quince", stock=2)
-    with indexed.app_context():
-        variant_id = db.session.scalar(select(Variant.id).where(Variant.product_id == product.id))
-        sold = db.session.execute(
-            update(Variant)
-            .where(Variant.id == variant_id, Variant.stock >= 2)
-            .values(stock=Variant.stock - 2)
-        )
-        assert sold.rowcount == 1
-        db.session.commit()
-    assert found(indexed, "quince", in_stock="1") == []
+    for variant_id, still_for_sale in zip(sizes(indexed, product), (["fruit"], []), strict=True):
+        with indexed.app_context():
+            sold = db.session.execute(
+                update(Variant)
+                .where(Variant.id == variant_id, Variant.stock >= 2)
+                .values(stock=Variant.stock - 2)
+            )
+            assert sold.rowcount == 1
+            db.session.commit()
+        assert found(indexed, "quince", in_stock="1") == still_for_sale
 
 
 def test_stock_moved_by_sql_text(indexed, make_product):
     product = make_product(slug="fruit", title_en="Golden quince", stock=1)
-    with indexed.app_context():
-        variant_id = db.session.scalar(select(Variant.id).where(Variant.product_id == product.id))
-        db.session.execute(
-            text(
-                "UPDATE variant SET stock = stock - :quantity WHERE id = :id AND stock >= :quantity"
-            ),
-            {"quantity": 1, "id": variant_id},
-        )
-        db.session.commit()
-    assert found(indexed, "quince", in_stock="1") == []
+    for variant_id, still_for_sale in zip(sizes(indexed, product), (["fruit"], []), strict=True):
+        with indexed.app_context():
+            db.session.execute(
+                text(
+                    "UPDATE variant SET stock = stock - :quantity"
+                    " WHERE id = :id AND stock >= :quantity"
+                ),
+                {"quantity": 1, "id": variant_id},
+            )
+            db.session.commit()
+        assert found(indexed, "quince", in_stock="1") == still_for_sale
 
 
 def test_products_inserted_in_bulk_are_found(indexed, make_shop):
@@ -238,8 +251,10 @@ def test_an_update_waits_for_another_workers_write_lock(indexed, make_product):
     from whoosh import index as whoosh_index
 
     product = make_product(slug="fruit", title_en="Golden quince", stock=5)
+    variant_id, two_boxes = sizes(indexed, product)
+    change(indexed, Variant, two_boxes, stock=0)
+    assert found(indexed, "quince", in_stock="1") == ["fruit"]  # one box is left to sell
     with indexed.app_context():
-        variant_id = db.session.scalar(select(Variant.id).where(Variant.product_id == product.id))
         live = os.path.realpath(indexed.config["SEARCH_INDEX_PATH"])
     # Another worker is in the middle of writing the index.
     other_writer = whoosh_index.open_dir(live).writer()

@@ -410,20 +410,13 @@ def test_status_tabs_show_their_counts_and_list_exactly_their_orders(
 
 
 def test_each_order_shows_its_products_pictures_the_buyers_city_and_the_total(
-    app, seller_client, make_product, shop
+    app, seller_client, make_product, shop, listing_photo
 ):
-    from products.models import ProductImage
-
     pictured = make_product(shop=shop, title_zh="砀山酥梨 5斤", price_fen=3990)
-    with app.app_context():
-        db.session.add(
-            ProductImage(product_id=pictured.id, key="pearcover", width=1200, height=900)
-        )
-        db.session.commit()
     order = orders_of(app, buy(app.test_client(), variant_id(app, pictured), 2))[0]
     page = seller_client.get("/sell/orders").get_data(as_text=True)
     row = page.split(f'href="/sell/orders/{order.number}"')[1].split("</tr>")[0]
-    assert 'src="/media/pearcover' in row
+    assert f'src="/media/{listing_photo.key}' in row  # the product's cover photo
     assert "砀山酥梨 5斤" in row and "一箱 × 2" in row
     assert "北京市" in row and "中关村" not in row
     assert "¥89.80" in row

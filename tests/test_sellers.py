@@ -10,7 +10,7 @@ from sqlalchemy import select
 from products.models import Product, Shop
 from shop.curation.services import approve_shop
 from shop.extensions import db
-from tests.conftest import csrf_token
+from tests.forms import submit
 
 
 def jpeg(width=600, height=600, colour=(40, 120, 60)) -> bytes:
@@ -34,9 +34,9 @@ def shop_form(region_id, **fields):
     return data
 
 
-def post_shop(client, data, url="/sell/shop?lang=en"):
-    page = client.get("/sell/shop").get_data(as_text=True)
-    return client.post(url, data={**data, "csrf_token": csrf_token(page)})
+def post_shop(client, changes):
+    """Fill in the shop page's form with `changes` and save it."""
+    return submit(client, "/sell/shop?lang=en", "/sell/shop", changes)
 
 
 def shops_of(app, user):

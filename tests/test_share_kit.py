@@ -247,7 +247,7 @@ def exhibitor(app, make_user, make_shop, make_product, login_as):
     )
 
 
-def test_a_real_shop_shares_its_public_pages(app, exhibitor, client):
+def test_a_real_shop_shares_its_public_pages(app, exhibitor, client, listing_photo):
     page = exhibitor.client.get("/sell/share?lang=en")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -264,9 +264,11 @@ def test_a_real_shop_shares_its_public_pages(app, exhibitor, client):
     assert qr.mimetype == "image/png" and decoded(qr.data) == [public]
     # The address in the code is the product's real page, open to anyone.
     assert client.get(public.removeprefix("http://localhost")).status_code == 200
-    # A real shop's poster carries no practice mark: its cover corner is the plain brand block.
-    picture = Image.open(io.BytesIO(poster.data)).convert("RGB")
-    assert picture.getpixel((100, 90)) == images.POSTER_COLOURS["brand"]
+    # A real shop's poster carries no practice mark: its cover corner is the product's photo.
+    photo = Image.open(io.BytesIO(next(iter(listing_photo.files.values())))).convert("RGB")
+    corner = Image.open(io.BytesIO(poster.data)).convert("RGB").getpixel((100, 90))
+    colour = photo.getpixel((8, 8))
+    assert all(abs(drawn - shot) <= 12 for drawn, shot in zip(corner, colour, strict=True))
 
 
 def test_a_draft_has_no_share_pictures_yet(exhibitor):

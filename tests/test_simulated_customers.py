@@ -99,13 +99,15 @@ def messages_of(app, order_number: str):
 
 
 def stocks(app, *products) -> dict[int, int]:
-    """Each product's first variant id and its stock now."""
+    """Each product's variants (one box, then two boxes) by id, with their stock now."""
     with app.app_context():
         return {
             variant.id: variant.stock
             for product in products
             for variant in db.session.scalars(
-                select(Variant).where(Variant.product_id == product.id)
+                select(Variant)
+                .where(Variant.product_id == product.id)
+                .order_by(Variant.position, Variant.id)
             )
         }
 
@@ -149,7 +151,8 @@ def test_a_normal_customer_places_and_pays_a_practice_order(
     assert order.city and order.district and order.street and order.postal_code
     assert order.email == "" and order.buyer_id is None
     after = stocks(app, pears, walnuts)
-    prices = {before_id: price for before_id, price in zip(before, (3990, 4500), strict=True)}
+    listed = (3990, 7980, 4500, 9000)  # pears one box, two boxes; walnuts one box, two boxes
+    prices = {before_id: price for before_id, price in zip(before, listed, strict=True)}
     assert 1 <= len(order.lines) <= 2
     for line in order.lines:
         assert line.unit_price_fen == prices[line.variant_id]
@@ -421,8 +424,10 @@ def test_an_over_stock_customer_buys_what_is_left_and_asks_about_restocking(
     (line,) = order.lines
     assert order.status == "paid"
     assert (line.title_zh, line.quantity) == ("砀山酥梨", 3)
-    assert list(stocks(app, few).values()) == [0]
-    assert list(stocks(app, plenty).values()) == [40]
+    # Both sizes of the pears have 3; the customer emptied the one they bought, not the other.
+    left = stocks(app, few)
+    assert left.pop(line.variant_id) == 0 and list(left.values()) == [3]
+    assert list(stocks(app, plenty).values()) == [40, 40]
     _, (message,) = messages_of(app, order.number)
     wanted = int(re.search(r"我想要(\d+)箱", message.body).group(1))
     assert 4 <= wanted <= 8
@@ -435,6 +440,8 @@ def test_an_over_stock_customer_finds_a_sold_out_shop_and_buys_nothing(
     app, trainee_client, shop, make_product
 ):
     product = make_product(shop=shop, stock=2)
+    # Each over-stock customer empties one size; the product has two.
+    send(trainee_client, "over_stock")
     send(trainee_client, "over_stock")
     before = counts(app)
 
@@ -442,7 +449,7 @@ def test_an_over_stock_customer_finds_a_sold_out_shop_and_buys_nothing(
 
     assert "everything in your shop is sold out" in page
     assert counts(app) == before
-    assert list(stocks(app, product).values()) == [0]
+    assert list(stocks(app, product).values()) == [0, 0]
 
 
 @pytest.mark.parametrize("scenario", ["normal", "question", "address_change", "over_stock"])

@@ -2,13 +2,15 @@
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.exceptions import BadRequest
 
 from shop import create_app
 from shop.extensions import db
-from tests.conftest import build_app, csrf_token
+from tests.conftest import build_app
+from tests.forms import form_data, form_on
 
 
 def test_healthz_reports_a_reachable_database(client, runner):
@@ -168,7 +170,8 @@ def test_someone_logged_in_switches_with_a_form_that_saves_the_language(app, mak
     action = html.unescape(form.group(1))
     assert client.post(action).status_code == 400, "a POST without the form's token is refused"
     assert account_language(app, user) == "zh"
-    response = client.post(action, data={"csrf_token": csrf_token(page)})
+    switcher = form_on(page, urlsplit(action).path)
+    response = client.post(action, data=form_data(switcher))
     assert response.status_code == 302 and response.headers["Location"] == "/account"
     assert account_language(app, user) == "en"
     assert '<html lang="en">' in client.get("/account").get_data(as_text=True)

@@ -18,10 +18,13 @@ from shop.training import cohorts
 from shop.training.lessons import LESSONS
 from shop.training.models import Cohort, CohortMember, LessonCompletion
 from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 from tests.html_check import html_errors
-from tests.shopping import buy, form_token, orders_of, variant_id
+from tests.shopping import buy, orders_of, variant_id
 
 CODE = re.compile(r'<p class="join-code">([^<]+)</p>')
+#: The dates typed into the new-cohort form.
+COHORT = {"starts_on": "2026-03-02", "ends_on": "2026-05-29"}
 
 
 @pytest.fixture
@@ -103,15 +106,10 @@ def test_a_trainer_opens_a_cohort_and_gets_a_join_code_link_and_qr_code(
     html = form.get_data(as_text=True)
     assert form.status_code == 200
     assert "Lingshou County" in html and "Laos" not in html  # coming-soon regions are not offered
+    new_cohort = form_on(html, "/train/cohorts/new", "/train/cohorts/new")
     response = trainer_client.post(
-        "/train/cohorts/new?lang=en",
-        data={
-            "csrf_token": csrf_token(html),
-            "name": "灵寿 2026 春季班",
-            "region": region.id,
-            "starts_on": "2026-03-02",
-            "ends_on": "2026-05-29",
-        },
+        "/train/cohorts/new?lang=en",  # the form has no action: it posts to the page's address
+        data=form_data(new_cohort, {**COHORT, "name": "灵寿 2026 春季班", "region": region.id}),
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
@@ -143,16 +141,8 @@ def test_a_trainer_opens_a_cohort_and_gets_a_join_code_link_and_qr_code(
 def test_bad_input_is_refused_and_keeps_what_was_typed(
     app, trainer_client, region, changes, message
 ):
-    html = trainer_client.get("/train/cohorts/new?lang=en").get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_token(html),
-        "name": "延安 2026 秋季班",
-        "region": region.id,
-        "starts_on": "2026-03-02",
-        "ends_on": "2026-05-29",
-        **changes,
-    }
-    response = trainer_client.post("/train/cohorts/new?lang=en", data=data)
+    data = {**COHORT, "name": "延安 2026 秋季班", "region": region.id, **changes}
+    response = submit(trainer_client, "/train/cohorts/new?lang=en", changes=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in page
@@ -167,15 +157,11 @@ def test_bad_input_is_refused_and_keeps_what_was_typed(
 def test_a_region_still_to_come_is_refused(app, trainer_client, make_region):
     laos = make_region(slug="laos", coming_soon=True)
     html = trainer_client.get("/train/cohorts/new").get_data(as_text=True)
+    new_cohort = form_on(html, "/train/cohorts/new", "/train/cohorts/new")
+    # Forged on purpose: the region is not among the form's choices.
     response = trainer_client.post(
         "/train/cohorts/new",
-        data={
-            "csrf_token": csrf_token(html),
-            "name": "老挝班",
-            "region": laos.id,
-            "starts_on": "2026-03-02",
-            "ends_on": "2026-05-29",
-        },
+        data=form_data(new_cohort, {**COHORT, "name": "老挝班", "region": laos.id}),
     )
     assert response.status_code == 422
 
@@ -206,6 +192,7 @@ def test_a_trainer_cannot_open_another_trainers_cohort(
         assert other.get(url).status_code == 404, url
     page = other.get("/train/cohorts").get_data(as_text=True)
     assert cohort.name not in page and cohort.join_code not in page
+    # Forged on purpose: the other trainer is shown no graduation form (404 above).
     token = csrf_token(other.get("/train/cohorts/new").get_data(as_text=True))
     assert other.post(graduate, data={"csrf_token": token}).status_code == 404
     with app.app_context():
@@ -372,8 +359,10 @@ def _ask(app, order_number: str, asked: datetime, answered: datetime | None) -> 
         db.session.commit()
 
 
-def _post(client, path: str, **data):
-    response = client.post(path, data={"csrf_token": form_token(client), **data})
+def _post(client, number: str, action: str, **changes):
+    """Send one of the seller's order page forms (ship, cancel, ...)."""
+    page = f"/sell/orders/{number}"
+    response = submit(client, page, f"{page}/{action}", changes)
     assert response.status_code in (302, 303), response.get_data(as_text=True)
     return response
 
@@ -386,8 +375,8 @@ def test_orders_handled_and_average_reply_time_come_from_orders_and_messages(
     _shop, _product, numbers = _shop_with_orders(app, make_shop, make_product, trainee, region, 3)
     seller = login_as(trainee)
     shipped, cancelled, waiting = numbers
-    _post(seller, f"/sell/orders/{shipped}/ship", carrier="顺丰", tracking_number="SF1234567")
-    _post(seller, f"/sell/orders/{cancelled}/cancel", **{"cancel-reason": "缺货"})
+    _post(seller, shipped, "ship", carrier="顺丰", tracking_number="SF1234567")
+    _post(seller, cancelled, "cancel", **{"cancel-reason": "缺货"})
     with app.app_context():
         statuses = dict(db.session.execute(select(Order.number, Order.status)).all())
     assert [statuses[number] for number in numbers] == ["shipped", "cancelled", "paid"]
@@ -681,9 +670,8 @@ def test_graduation_moves_published_listings_to_the_public_catalogue(
     html = review.get_data(as_text=True)
     assert review.status_code == 200
     assert shop.name_en in html and "Practice walnuts" in html and "Draft stick" in html
-    response = trainer_client.post(
-        review_url, data={"csrf_token": csrf_token(html)}, follow_redirects=True
-    )
+    graduate = form_on(html, review_url)
+    response = trainer_client.post(graduate.action, data=form_data(graduate), follow_redirects=True)
     assert response.status_code == 200 and "is now an exhibitor shop" in response.get_data(
         as_text=True
     )
@@ -712,8 +700,8 @@ def test_graduation_moves_published_listings_to_the_public_catalogue(
     assert "Practice" not in re.search(rf"{real.number}</a>[^<]*", seller_list).group(0)
     matrix = _page(trainer_client, cohort)
     assert "Graduated" in matrix and 'href="/shops/zhou-walnuts"' in matrix
-    # Graduating twice is refused with a reason.
-    again = trainer_client.post(review_url + "?lang=en", data={"csrf_token": csrf_token(matrix)})
+    # Graduating twice (the review page's form sent again, from the back button) is refused.
+    again = trainer_client.post(review_url + "?lang=en", data=form_data(graduate))
     assert again.status_code == 409
     assert "already sells publicly" in again.get_data(as_text=True)
 
@@ -728,6 +716,7 @@ def test_graduation_is_refused_for_a_trainee_without_a_shop(
     html = review.get_data(as_text=True)
     assert review.status_code == 200
     assert "has not opened a practice shop yet" in html and "<button" not in html.split("<main")[1]
+    # No button is shown: a forged post is refused with the same reason.
     response = trainer_client.post(url, data={"csrf_token": csrf_token(html)})
     assert response.status_code == 409
     assert "吴新人 has not opened a practice shop yet" in response.get_data(as_text=True)

@@ -27,7 +27,7 @@ from shop.payments.sandbox_gateway import paid_event
 from shop.payments.webhooks import process_event
 from shop.training import lessons, services
 from shop.training.models import Cohort, CohortMember, LessonCompletion
-from tests.conftest import csrf_token
+from tests.forms import form_data, form_on, submit
 from tests.html_check import html_errors
 from tests.shopping import form_token
 
@@ -43,9 +43,34 @@ def jpeg(width=1200, height=900, colour=(180, 90, 30)) -> bytes:
     return buffer.getvalue()
 
 
-def post(client, url, data=None, **kwargs):
-    """POST a form with this browser's CSRF token, as the page's form would."""
+def post_without_form(client, url, data=None, **kwargs):
+    """POST to an address whose page this person cannot open (it answers 404), as a script would."""
     return client.post(url, data={"csrf_token": form_token(client), **(data or {})}, **kwargs)
+
+
+def ship(client, number: str, changes: dict):
+    """The ship form of the seller's order page."""
+    page = f"/sell/orders/{number}"
+    return submit(client, f"{page}?lang=en", f"{page}/ship", changes)
+
+
+def refund(client, number: str, changes: dict):
+    """The refund form of the seller's order page, then the confirm button of its review page."""
+    page, action = f"/sell/orders/{number}", f"/sell/orders/{number}/refund"
+    review = submit(client, f"{page}?lang=en", action, changes)
+    assert review.status_code == 200, review.status_code
+    form = form_on(review.get_data(as_text=True), action)
+    return client.post(action, data=form_data(form))
+
+
+def join(client, code: str, lang="en"):
+    """The join form of /train/join."""
+    return submit(client, f"/train/join?lang={lang}", "/train/join", {"code": code})
+
+
+def reset(client):
+    """The button of /train/reset."""
+    return submit(client, "/train/reset?lang=en", "/train/reset")
 
 
 def shop_form(region_id: int, **fields) -> dict:
@@ -65,7 +90,7 @@ def shop_form(region_id: int, **fields) -> dict:
 
 def open_shop(client, region_id: int, **fields):
     """Open (or save) the shop profile through /sell/shop."""
-    return post(client, "/sell/shop?lang=en", shop_form(region_id, **fields))
+    return submit(client, "/sell/shop?lang=en", "/sell/shop", shop_form(region_id, **fields))
 
 
 def create_listing(client, **fields) -> int:
@@ -85,20 +110,28 @@ def create_listing(client, **fields) -> int:
         "sku": "",
     }
     data.update(fields)
-    response = post(client, "/sell/products/new?lang=en", data)
+    response = submit(client, "/sell/products/new?lang=en", changes=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(re.search(r"/sell/products/(\d+)$", response.headers["Location"]).group(1))
 
 
 def publish(client, product_id: int) -> None:
-    response = post(client, f"/sell/products/{product_id}/publish")
+    page = f"/sell/products/{product_id}"
+    response = submit(client, page, f"{page}/publish")
     assert response.status_code == 302
 
 
+def save_listing(client, product_id: int, changes: dict):
+    """The listing page's one form, saved with `changes`."""
+    page = f"/sell/products/{product_id}"
+    return submit(client, f"{page}?lang=en", page, changes)
+
+
 def add_variant(client, product_id: int, price="69", stock="5"):
-    return post(
+    """Fill in the listing page's "Add a variant" fields and save."""
+    return save_listing(
         client,
-        f"/sell/products/{product_id}/variants",
+        product_id,
         {
             "new-spec_zh": "一箱 10 斤",
             "new-spec_en": "10 jin box",
@@ -112,7 +145,7 @@ def add_variant(client, product_id: int, price="69", stock="5"):
 
 def upload_photos(client, product_id: int, *pictures: bytes):
     files = [(io.BytesIO(data), f"photo{number}.jpg") for number, data in enumerate(pictures)]
-    return post(client, f"/sell/products/{product_id}/photos?lang=en", {"photos": files})
+    return save_listing(client, product_id, {"photos": files})
 
 
 DELIVERY = Delivery(
@@ -180,8 +213,7 @@ def make_cohort(app, trainer, region, name="灵寿 2026 春季班", code="LS26SP
         return cohort
 
 
-def sign_up(client, query="", **fields):
-    page = client.get("/signup" + query)
+def sign_up(client, **fields):
     data = {
         "email": "xiaohua@example.test",
         "display_name": "小花",
@@ -189,10 +221,9 @@ def sign_up(client, query="", **fields):
         "language": "en",
         "role": "customer",
         "join_code": "",
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
     }
     data.update(fields)
-    return client.post("/signup?lang=en", data=data)
+    return submit(client, "/signup?lang=en", "/signup", data)
 
 
 # --- Fixtures ---------------------------------------------------------------------------------
@@ -304,13 +335,11 @@ def test_signing_up_with_a_code_and_a_registered_email_mails_how_to_join(
     link = re.search(r"http://127\.0\.0\.1:5000(/train/join\S*)", message.body).group(1)
     assert "LS26SP" in message.body
     # The owner follows the mail: logs in, opens the link and joins with the code filled in.
-    page = client.post(
+    page = submit(
+        client,
         "/login?next=" + quote(link),
-        data={
-            "email": "xiaohua@example.test",
-            "password": "correct horse battery",
-            "csrf_token": csrf_token(client.get("/login").get_data(as_text=True)),
-        },
+        "/login",
+        {"email": "xiaohua@example.test", "password": "correct horse battery"},
     )
     assert page.headers["Location"] == link
     form = client.get(link).get_data(as_text=True)
@@ -326,13 +355,13 @@ def test_a_logged_in_person_joins_with_the_code(app, make_user, login_as, traine
     assert redirected.status_code == 302
     page = client.get(redirected.headers["Location"]).get_data(as_text=True)
     assert 'value="ls26sp"' in page
-    response = post(client, "/train/join?lang=en", {"code": "ls-26-sp"})
+    response = join(client, "ls-26-sp")
     assert response.status_code == 302 and response.headers["Location"] == "/train"
     assert members_of(app, cohort.id) == [customer.id]
     with app.app_context():
         assert db.session.get(User, customer.id).roles == {"customer", "trainee"}
     # Joining again changes nothing.
-    again = post(client, "/train/join?lang=en", {"code": "LS26SP"})
+    again = join(client, "LS26SP")
     assert again.status_code == 302
     assert members_of(app, cohort.id) == [customer.id]
     assert "You are already in" in client.get("/train/join?lang=en").get_data(as_text=True)
@@ -341,7 +370,7 @@ def test_a_logged_in_person_joins_with_the_code(app, make_user, login_as, traine
 def test_joining_with_an_unknown_code_says_so(app, make_user, login_as, trainer, region):
     make_cohort(app, trainer, region)
     client = login_as(make_user("customer", language="en"))
-    response = post(client, "/train/join?lang=en", {"code": "XXXXXX"})
+    response = join(client, "XXXXXX")
     assert response.status_code == 422
     assert "No cohort has this join code" in response.get_data(as_text=True)
     with app.app_context():
@@ -449,14 +478,10 @@ def test_a_paid_practice_order_ticks_first_order(app, trainee):
 def test_shipping_with_a_tracking_number_ticks_shipped(app, trainee):
     variant = first_variant_id(app, _published_product(trainee))
     number = place_practice_order(app, trainee.shop.id, variant)
-    missing = post(trainee.client, f"/sell/orders/{number}/ship", {"carrier": "顺丰"})
+    missing = ship(trainee.client, number, {"carrier": "顺丰"})
     assert missing.status_code == 422
     assert lessons.SHIPPED not in done_lessons(app, trainee.user.id)
-    shipped = post(
-        trainee.client,
-        f"/sell/orders/{number}/ship",
-        {"carrier": "顺丰", "tracking_number": "SF1234567890"},
-    )
+    shipped = ship(trainee.client, number, {"carrier": "顺丰", "tracking_number": "SF1234567890"})
     assert shipped.status_code == 302
     assert lessons.SHIPPED in done_lessons(app, trainee.user.id)
 
@@ -499,18 +524,13 @@ def test_declining_a_refund_request_is_not_the_partial_refund_lesson(app, traine
 def test_refunding_part_of_an_order_with_a_refund_request_ticks_refund_request(app, trainee):
     variant = first_variant_id(app, _published_product(trainee))
     number = place_practice_order(app, trainee.shop.id, variant)
-    refund = {
-        "refund-reason": "少了的部分退给您",
-        "refund-amount": "1.00",
-        "refund-confirm": "1",
-        "refund-expected": "0",
-    }
+    partial = {"refund-reason": "少了的部分退给您", "refund-amount": "1.00"}
     # A refund without any request from the customer is not this lesson.
     other = place_practice_order(app, trainee.shop.id, variant)
-    assert post(trainee.client, f"/sell/orders/{other}/refund", refund).status_code == 302
+    assert refund(trainee.client, other, partial).status_code == 302
     assert lessons.REFUND_REQUEST not in done_lessons(app, trainee.user.id)
     _thread_message(app, number, MessageKind.REFUND_REQUEST)
-    assert post(trainee.client, f"/sell/orders/{number}/refund", refund).status_code == 302
+    assert refund(trainee.client, number, partial).status_code == 302
     assert lessons.REFUND_REQUEST in done_lessons(app, trainee.user.id)
 
 
@@ -571,7 +591,7 @@ def test_a_tick_is_kept_once_with_the_time_it_was_first_done(app, make_user):
 
 def test_the_checklist_shows_progress_and_each_lessons_state(app, trainee, trainer, region):
     cohort = make_cohort(app, trainer, region)
-    post(trainee.client, "/train/join", {"code": cohort.join_code})
+    join(trainee.client, cohort.join_code)
     product_id = create_listing(trainee.client)
     add_variant(trainee.client, product_id)
     publish(trainee.client, product_id)
@@ -598,12 +618,13 @@ def test_the_practice_shop_opens_from_the_checklist_in_the_cohorts_region(
     user = make_user("trainee", language="en")
     client = login_as(user)
     cohort = make_cohort(app, trainer, region)
-    post(client, "/train/join", {"code": cohort.join_code})
+    join(client, cohort.join_code)
     page = client.get("/train").get_data(as_text=True)
     form = re.search(r'<form[^>]*class="open-shop-form".*?</form>', page, re.S).group(0)
     assert re.search(rf'<option selected value="{region.id}">', form)
-    response = post(
+    response = submit(
         client,
+        "/train",
         "/sell/shop",
         {
             "name_zh": "小华的梨园",
@@ -710,15 +731,13 @@ def test_reset_clears_orders_and_messages_returns_stock_and_keeps_listings(app, 
     unpaid = place_practice_order(app, trainee.shop.id, variant, quantity=2, pay=False)
     paid = place_practice_order(app, trainee.shop.id, variant, quantity=3)
     shipped = place_practice_order(app, trainee.shop.id, variant, quantity=4)
-    post(
-        trainee.client, f"/sell/orders/{shipped}/ship", {"carrier": "顺丰", "tracking_number": "S1"}
-    )
+    ship(trainee.client, shipped, {"carrier": "顺丰", "tracking_number": "S1"})
     _thread_message(app, paid, MessageKind.QUESTION)
     with app.app_context():
         assert db.session.get(Variant, variant).stock == 20 - 2 - 3 - 4
     page = trainee.client.get("/train/reset?lang=en").get_data(as_text=True)
     assert "3 orders" in page and "1 messages" in page and "1 listings" in page
-    response = post(trainee.client, "/train/reset?lang=en")
+    response = reset(trainee.client)
     assert response.status_code == 302 and response.headers["Location"] == "/train"
     flashed = trainee.client.get("/train?lang=en").get_data(as_text=True)
     assert "3 orders and 1 messages were cleared" in flashed
@@ -744,7 +763,7 @@ def test_a_trainee_resets_only_their_own_practice_shop(app, trainee, make_user, 
     publish(other_client, other_product)
     other_shop = shop_of(app, other.id)
     place_practice_order(app, other_shop.id, first_variant_id(app, other_product))
-    assert post(trainee.client, "/train/reset").status_code == 302
+    assert reset(trainee.client).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 1
 
@@ -756,4 +775,4 @@ def test_an_exhibitor_shop_cannot_be_reset(app, make_shop, make_user, login_as, 
         services.reset_practice_shop(db.session.get(Shop, shop.id))
     client = login_as(graduate)
     assert client.get("/train/reset").status_code == 404
-    assert post(client, "/train/reset").status_code == 404
+    assert post_without_form(client, "/train/reset").status_code == 404

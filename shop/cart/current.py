@@ -6,7 +6,7 @@ session (against fixation) and the cart must survive it to be merged into the cu
 
 from datetime import timedelta
 
-from flask import after_this_request, current_app, g, has_request_context, request
+from flask import after_this_request, current_app, g, has_request_context, request, session
 from flask_login import current_user, user_logged_in
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,8 +39,12 @@ def _forget_cart_cookie() -> None:
         return response
 
 
-def current_cart(create: bool = False) -> Cart | None:
-    """This visitor's cart; with `create`, a new one when there is none. Flushes when creating."""
+def current_cart(create: bool = False, form_token: str | None = None) -> Cart | None:
+    """This visitor's cart; with `create`, a new one when there is none. Flushes when creating.
+
+    A visitor's first add-to-cart passes its form's one-time token: copies of that form sent
+    at once then make one cart between them (services.cart_token_for_form).
+    """
     cart = g.get("cart")
     if cart is not None or (not create and "cart" in g):
         return cart
@@ -49,7 +53,13 @@ def current_cart(create: bool = False) -> Cart | None:
     else:
         cart = services.cart_for_token(request.cookies.get(CART_COOKIE))
         if cart is None and create:
-            cart = services.new_anonymous_cart()
+            token = None
+            if form_token is not None:
+                session_key = session.get(current_app.config["WTF_CSRF_FIELD_NAME"], "")
+                token = services.cart_token_for_form(
+                    form_token, current_app.secret_key, str(session_key)
+                )
+            cart = services.new_anonymous_cart(token)
             _set_cart_cookie(cart.token)
     g.cart = cart
     return cart

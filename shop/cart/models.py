@@ -55,6 +55,9 @@ class CartLine(Timestamped, db.Model):
     quantity: Mapped[int]
     #: The unit price the buyer saw when adding (or last changing) the line, to flag changes.
     price_seen_fen: Mapped[int] = mapped_column(FEN)
+    #: The one-time token of the add-to-cart form that last added to this line: the same form
+    #: sent again (a double tap, a retry) finds it here and adds nothing more.
+    form_token: Mapped[str | None] = mapped_column(String(64))
 
     cart: Mapped["Cart"] = relationship(back_populates="lines")
     variant: Mapped["Variant"] = relationship()

@@ -7,14 +7,22 @@ A limited-time discount with a cap prices a line at the discount price only when
 fits in what is left under the cap (lines of the cart take from it in the order they were added);
 otherwise the line is at the regular price and the cart says so. One order line then has one
 unit price and one discount, and the cap counts whole lines, never a line split in two prices.
+
+Every change to a cart's lines first locks the cart's row (lock_cart), the way the checkout does,
+and reads the lines again under the lock: two requests for the same cart take turns. An
+add-to-cart form carries a one-time token (new_form_token()); the line it added keeps it, so the
+same form sent again (a double tap, a retry after a timeout) finds it under the lock and adds
+nothing, while a form rendered afresh adds again.
 """
 
 import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from products.models import Product, ProductStatus, Shop, Variant
@@ -22,6 +30,7 @@ from products.services import ActiveDiscount, is_public, purchase_info
 from shop.cart.models import Cart, CartLine
 from shop.checkout.shipping import shipping_fee_fen
 from shop.extensions import db
+from shop.models_base import made_once, utcnow
 
 #: The most of one variant a cart line may hold (a farm shop is not a wholesaler).
 MAX_QUANTITY = 99
@@ -165,14 +174,55 @@ def new_cart_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_form_token() -> str:
+    """A one-time token for one rendered add-to-cart form."""
+    return secrets.token_urlsafe(18)
+
+
+def form_token_or_none(value: str | None) -> str | None:
+    """The add-to-cart form's token when it looks like one of ours; anything else is None."""
+    return value if value and _FORM_TOKEN.fullmatch(value) else None
+
+
+def cart_token_for_form(form_token: str, secret: str, session_key: str) -> str:
+    """The cookie value of the cart an add-to-cart form makes for a visitor without one.
+
+    Derived from the form's token (and this browser session's key), so the same form sent
+    several times at once makes one cart, not one per copy: the copies meet on the cart
+    token's unique rule. Unguessable without the server's secret.
+    """
+    message = f"cart|{session_key}|{form_token}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:43]
+
+
+def lock_cart(cart: Cart) -> None:
+    """Hold the cart's row until commit; a second change of the same cart waits here. Flushes.
+
+    An UPDATE rather than SELECT ... FOR UPDATE because it locks on SQLite too (the first write
+    takes the database's write lock), and what is read after it is what the other request left.
+    """
+    db.session.execute(
+        update(Cart)
+        .where(Cart.id == cart.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    # The lines as the request before this one left them.
+    db.session.expire(cart, ["lines"])
+
+
 def cart_for_user(user_id: int, create: bool = False) -> Cart | None:
     """A customer's cart (made when `create` and there is none yet). Flushes when it makes one."""
-    cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
-    if cart is None and create:
-        cart = Cart(user_id=user_id)
-        db.session.add(cart)
-        db.session.flush()
-    return cart
+
+    def find():
+        return db.session.scalar(select(Cart).where(Cart.user_id == user_id))
+
+    if not create:
+        return find()
+    return made_once(find, lambda: Cart(user_id=user_id))
 
 
 def cart_for_token(token: str | None) -> Cart | None:
@@ -182,12 +232,11 @@ def cart_for_token(token: str | None) -> Cart | None:
     return db.session.scalar(select(Cart).where(Cart.token == token, Cart.user_id.is_(None)))
 
 
-def new_anonymous_cart() -> Cart:
-    """A cart for a visitor who is not logged in. Flushes."""
-    cart = Cart(token=new_cart_token())
-    db.session.add(cart)
-    db.session.flush()
-    return cart
+def new_anonymous_cart(token: str | None = None) -> Cart:
+    """A cart for a visitor who is not logged in, by its cookie value (default: a new random
+    one); the existing cart when another request just made the one with this value. Flushes."""
+    token = token or new_cart_token()
+    return made_once(lambda: cart_for_token(token), lambda: Cart(token=token))
 
 
 def item_count(cart_id: int) -> int:
@@ -221,22 +270,28 @@ def buyable_variant(variant_id: int) -> Variant | None:
     )
 
 
-def add_item(cart: Cart, variant: Variant, quantity: int) -> CartLine:
+def add_item(
+    cart: Cart, variant: Variant, quantity: int, form_token: str | None = None
+) -> CartLine:
     """Put `quantity` of a variant in the cart (added to what is there), within stock. Flushes.
 
     The line never holds more than the stock or MAX_QUANTITY; the returned line's quantity says
-    how many it holds now.
+    how many it holds now. With the add-to-cart form's one-time `form_token`, a form already
+    added (the line keeps its token) returns the line unchanged.
 
     :raises NotForSale: when the listing is not public.
     :raises SoldOut: when none is left.
     :raises CartFull: when the cart already holds MAX_LINES other variants.
     """
+    lock_cart(cart)
+    line = next((line for line in cart.lines if line.variant_id == variant.id), None)
+    if form_token is not None and line is not None and line.form_token == form_token:
+        return line
     if not sellable_in(cart, variant.product):
         raise NotForSale()
     info = purchase_info(variant)
     if not info.available:
         raise SoldOut()
-    line = next((line for line in cart.lines if line.variant_id == variant.id), None)
     if line is None:
         if len(cart.lines) >= MAX_LINES:
             raise CartFull()
@@ -244,6 +299,7 @@ def add_item(cart: Cart, variant: Variant, quantity: int) -> CartLine:
         cart.lines.append(line)
     line.quantity = max(1, min(line.quantity + max(quantity, 1), info.stock, MAX_QUANTITY))
     line.price_seen_fen = info.price_fen
+    line.form_token = form_token
     db.session.flush()
     _show_price(cart, line)
     return line
@@ -253,8 +309,10 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     """Change a line's quantity (0 removes it), within stock and MAX_QUANTITY. Flushes.
 
     Returns the line, or None when it was removed or is not in this cart. The buyer has now seen
-    the current price, so the line stops being flagged as changed.
+    the current price, so the line stops being flagged as changed. The same change sent twice
+    at once is made once: the second finds the line already changed (or gone) under the lock.
     """
+    lock_cart(cart)
     line = next((line for line in cart.lines if line.id == line_id), None)
     if line is None:
         return None

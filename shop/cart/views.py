@@ -41,8 +41,10 @@ def view():
 
 @bp.get("/form-token")
 def form_token():
-    """A CSRF token for the add-to-cart form, which sits on pages cached for every visitor."""
-    response = {"csrf_token": generate_csrf()}
+    """The tokens of the add-to-cart form, which sits on pages cached for every visitor: this
+    visitor's CSRF token and a one-time token that makes the form add once however often it
+    is sent."""
+    response = {"csrf_token": generate_csrf(), "form_token": services.new_form_token()}
     return response, 200, {"Cache-Control": "no-store"}
 
 
@@ -66,14 +68,19 @@ def add():
         # Product pages are cached for everyone, so their form may carry no (or a stale) token;
         # nothing changes until the visitor confirms on this page, which has a fresh one.
         return render_template(
-            "cart/confirm_add.html", variant=variant, quantity=quantity, buy_now=buy_now
+            "cart/confirm_add.html",
+            variant=variant,
+            quantity=quantity,
+            buy_now=buy_now,
+            form_token=services.new_form_token(),
         )
     # Stock held by checkouts abandoned past their deadline comes back before this one is judged.
     if orders.expire_overdue(limit=orders.OPPORTUNISTIC_EXPIRY_BATCH):
         db.session.refresh(variant)
-    cart = current_cart(create=True)
+    once = services.form_token_or_none(request.form.get("form_token"))
+    cart = current_cart(create=True, form_token=once)
     try:
-        line = services.add_item(cart, variant, quantity)
+        line = services.add_item(cart, variant, quantity, form_token=once)
     except services.NotForSale:
         flash(_("This product is not for sale at the moment."), "error")
         return redirect(url_for("cart.view"))

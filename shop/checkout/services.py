@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from products.models import ProductImage, Shop
@@ -99,20 +99,6 @@ def address_key(address: str | None, secret: str) -> str | None:
     return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def lock_cart(cart: Cart) -> None:
-    """Hold the cart's row until commit; a second checkout of the same cart waits here. Flushes.
-
-    An UPDATE rather than SELECT ... FOR UPDATE because it locks on SQLite too (the first write
-    takes the database's write lock), and what is read after it is what the other request left.
-    """
-    db.session.execute(
-        update(Cart)
-        .where(Cart.id == cart.id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def placed_checkout(cart: Cart, quote: str) -> Payment | None:
     """The payment this cart state already became, when the cart was placed with this quote."""
     if not quote or cart.id is None:
@@ -184,7 +170,7 @@ def place_order(
     :raises TooManyOpenCheckouts: when the address keeps as many unpaid checkouts as it may.
     :raises OutOfStock: when another buyer took the last units first.
     """
-    lock_cart(cart)
+    carts.lock_cart(cart)
     # One moment for the whole checkout: the prices summed are the prices whose caps are taken.
     now = utcnow()
     summary = carts.summarize(cart, now)

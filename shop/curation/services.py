@@ -84,14 +84,24 @@ def arrange_featured(
         if number in products:
             products[number].featured = True
             products[number].featured_position = position
+    # Featured listings off sale for now (their seller unpublished them, or the shop is
+    # suspended) are not on the form but keep their place: numbered with the others, so that
+    # saving the board does not move the rest into their place.
+    off_sale = db.session.scalars(
+        select(Product).where(
+            Product.region_id == region.id,
+            Product.featured.is_(True),
+            Product.id.not_in(products),
+        )
+    ).all()
     ordered = sorted(
-        (product for product in products.values() if product.featured),
+        [product for product in products.values() if product.featured] + off_sale,
         key=lambda product: (product.featured_position, product.id),
     )
     for position, product in enumerate(ordered, start=1):
         product.featured_position = position
     db.session.flush()
-    return ordered
+    return [product for product in ordered if product.id in products]
 
 
 def move_featured(region: Region, product_id: int, step: int) -> None:
@@ -103,9 +113,17 @@ def move_featured(region: Region, product_id: int, step: int) -> None:
     index = next((i for i, product in enumerate(ordered) if product.id == product_id), None)
     if index is None or not 0 <= index + step < len(ordered):
         return
-    ordered[index], ordered[index + step] = ordered[index + step], ordered[index]
-    for position, product in enumerate(ordered, start=1):
-        product.featured_position = position
+    moved, neighbour = ordered[index], ordered[index + step]
+    if moved.featured_position != neighbour.featured_position:
+        # Trading places leaves every other position, those of listings off sale for now too.
+        moved.featured_position, neighbour.featured_position = (
+            neighbour.featured_position,
+            moved.featured_position,
+        )
+    else:
+        ordered[index], ordered[index + step] = neighbour, moved
+        for position, product in enumerate(ordered, start=1):
+            product.featured_position = position
     db.session.flush()
 
 

@@ -15,7 +15,6 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,7 +31,7 @@ from shop.messages.models import (
     RequestState,
     Thread,
 )
-from shop.models_base import current_language, utcnow
+from shop.models_base import current_language, made_once, utcnow
 from shop.orders import services as order_services
 from shop.orders.models import Order, OrderStatus
 from shop.orders.notifications import notify_buyer, notify_seller
@@ -73,29 +72,9 @@ def clean_body(body: str | None) -> str:
     return text
 
 
-def _made_once(find, make) -> Thread:
-    """The thread find() returns, else the one make() builds. Flushes when it makes one.
-
-    Two requests at once (a double tap) both try to make it: the thread's unique rule lets one
-    win, and the other reads the winner's thread.
-    """
-    thread = find()
-    if thread is not None:
-        return thread
-    try:
-        with db.session.begin_nested():
-            thread = make()
-            db.session.add(thread)
-    except IntegrityError:
-        thread = find()
-        if thread is None:  # not a duplicate after all: let the caller see the real error
-            raise
-    return thread
-
-
 def thread_for(order: Order) -> Thread:
     """The order's thread, made on first use. Flushes when it makes one."""
-    return _made_once(
+    return made_once(
         lambda: db.session.scalar(select(Thread).where(Thread.order_id == order.id)),
         lambda: Thread(order_id=order.id, shop_id=order.shop_id),
     )
@@ -146,7 +125,7 @@ def presale_thread_for(product: Product, buyer: User) -> Thread:
     """
     if product.shop.owner_id == buyer.id:
         raise OwnProduct(product.id)
-    return _made_once(
+    return made_once(
         lambda: presale_thread(product, buyer),
         lambda: Thread(product_id=product.id, buyer_id=buyer.id, shop_id=product.shop_id),
     )

@@ -1,4 +1,4 @@
-"""Limited-time discounts under /sell/discounts: schedule, list, end early.
+"""Limited-time discounts under /sell/discounts: schedule, list, edit, end early.
 
 Exhibitors and trainees (practice shops) use the same pages. Times are typed and shown in
 Beijing time, the programme's clock, and stored in UTC.
@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     DateTimeLocalField,
     RadioField,
@@ -19,10 +20,11 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from products.models import DiscountKind
+from products.models import Discount, DiscountKind
 from products.services import current_discount
 from shop.extensions import db
-from shop.models_base import current_language, utcnow
+from shop.models_base import as_utc, current_language, utcnow
+from shop.money import fen_to_decimal_text
 from shop.orders.views import BEIJING
 from shop.parsing import id_or_none, row_id
 from shop.sellers import discounts as services
@@ -123,7 +125,20 @@ def beijing_to_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-def _details(form: DiscountForm) -> services.DiscountDetails:
+def shown_in_beijing(moment: datetime) -> datetime:
+    """A stored time as the form shows it: Beijing time, naive, to the minute."""
+    return as_utc(moment).astimezone(BEIJING).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _typed_time(typed: datetime, stored: datetime | None) -> datetime:
+    """The time typed, in UTC; the stored one when the seller left what the form showed, so a
+    time kept to the second (not shown by the form) is not cut to the minute by a save."""
+    if stored is not None and typed == shown_in_beijing(stored):
+        return as_utc(stored)
+    return beijing_to_utc(typed)
+
+
+def _details(form: DiscountForm, editing: Discount | None = None) -> services.DiscountDetails:
     percent = form.kind.data == DiscountKind.PERCENT
     return services.DiscountDetails(
         name_zh=form.name_zh.data or "",
@@ -131,8 +146,8 @@ def _details(form: DiscountForm) -> services.DiscountDetails:
         kind=form.kind.data,
         percent_off=form.chosen_percent_off() if percent else None,
         fixed_price_fen=None if percent else form.fixed_price.fen,
-        starts_at=beijing_to_utc(form.starts_at.data),
-        ends_at=beijing_to_utc(form.ends_at.data),
+        starts_at=_typed_time(form.starts_at.data, editing and editing.starts_at),
+        ends_at=_typed_time(form.ends_at.data, editing and editing.ends_at),
         quantity_cap=form.quantity_cap.data,
         variant_ids=tuple(form.variants.data or ()),
     )
@@ -143,6 +158,42 @@ def _prefill(form: DiscountForm) -> None:
     start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     form.starts_at.data = start.astimezone(BEIJING).replace(tzinfo=None)
     form.ends_at.data = (start + DEFAULT_LENGTH).astimezone(BEIJING).replace(tzinfo=None)
+
+
+def _fill(form: DiscountForm, discount: Discount) -> None:
+    """The edit form shows the discount as it is."""
+    form.name_zh.data = discount.name_zh
+    form.name_en.data = discount.name_en
+    form.kind.data = discount.kind
+    if discount.kind == DiscountKind.PERCENT:
+        form.percent_off.data = discount.percent_off
+        form.zhe.data = services.zhe_text(discount.percent_off)
+    else:
+        form.fixed_price.data = fen_to_decimal_text(discount.fixed_price_fen)
+    form.starts_at.data = shown_in_beijing(discount.starts_at)
+    form.ends_at.data = shown_in_beijing(discount.ends_at)
+    form.quantity_cap.data = discount.quantity_cap
+    form.variants.data = [variant.id for variant in discount.variants]
+
+
+def _as_sent(discount: Discount) -> dict[str, list[str]]:
+    """What a running discount's page shows as text, not fields, as its full form would send it."""
+    percent = discount.kind == DiscountKind.PERCENT
+    return {
+        "kind": [discount.kind],
+        "percent_off": [str(discount.percent_off)] if percent else [],
+        "fixed_price": [] if percent else [fen_to_decimal_text(discount.fixed_price_fen)],
+        "starts_at": [shown_in_beijing(discount.starts_at).strftime(LOCAL_FORMATS[0])],
+        "variants": [str(variant.id) for variant in discount.variants],
+    }
+
+
+def _own_variants_or_404(products) -> None:
+    """Another shop's variant in the form is answered as if it did not exist."""
+    own_ids = {variant.id for product in products for variant in product.variants}
+    submitted = {id_or_none(value) for value in request.form.getlist("variants")}
+    if submitted - own_ids - {None}:
+        abort(404)
 
 
 @bp.get("")
@@ -173,10 +224,7 @@ def new():
     if request.method == "GET":
         _prefill(form)
     else:
-        own_ids = {variant.id for product in products for variant in product.variants}
-        submitted = {id_or_none(value) for value in request.form.getlist("variants")}
-        if submitted - own_ids - {None}:
-            abort(404)  # another shop's variant: as if it did not exist
+        _own_variants_or_404(products)
         status = 422
         if form.validate():
             try:
@@ -200,7 +248,93 @@ def new():
                 return redirect(url_for("discounts.index"))
     chosen = set(form.variants.data or ())
     return render_template(
-        "sellers/discounts_new.html", form=form, shop=g.shop, products=products, chosen=chosen
+        "sellers/discounts_new.html",
+        form=form,
+        shop=g.shop,
+        products=products,
+        chosen=chosen,
+        discount=None,
+        running=False,
+    ), status
+
+
+@bp.route("/<int:discount_id>/edit", methods=["GET", "POST"])
+@shop_required
+def edit(discount_id: int):
+    """Change a discount before it ends: all of it while scheduled; its names, end and cap while
+    it runs. An ended discount is kept as it was (the list says what it sold)."""
+    try:
+        # Locked before its variants on a save, in the order checkout takes them.
+        discount = services.own_discount(g.shop, discount_id, lock=request.method == "POST")
+    except NotYours:
+        abort(404)
+    state = services.discount_state(discount)
+    if state == services.DiscountState.ENDED:
+        flash(
+            _(
+                "Discount “%(name)s” has ended, so it can no longer be changed. "
+                "Schedule a new one instead.",
+                name=services.discount_label(discount),
+            ),
+            "error",
+        )
+        return redirect(url_for("discounts.index"))
+    running = state == services.DiscountState.RUNNING
+    products = services.discountable_products(g.shop)
+    status = 200
+    if request.method == "GET":
+        form = DiscountForm(formdata=None)
+        _fill(form, discount)
+    else:
+        _own_variants_or_404(products)
+        sent = MultiDict(request.form)
+        # A running discount's page has no fields for what may no longer change; a page opened
+        # before it started does, and then a change there is refused, not silently dropped.
+        if running and "kind" not in request.form:
+            for name, values in _as_sent(discount).items():
+                sent.setlist(name, values)
+        form = DiscountForm(formdata=sent)
+        status = 422
+        if form.validate():
+            try:
+                services.update_discount(g.shop, discount, _details(form, discount))
+            except NotYours:
+                abort(404)
+            except services.AlreadyEnded as error:
+                flash(str(error), "error")
+                return redirect(url_for("discounts.index"))
+            except services.DiscountProblem as problem:
+                db.session.rollback()
+                field = getattr(form, problem.field)
+                field.errors = [*field.errors, str(problem)]
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Discount “%(name)s” (%(amount)s) saved: %(prices)s.",
+                        name=services.discount_label(discount),
+                        amount=services.amount_text(discount),
+                        prices=services.price_examples(discount),
+                    )
+                )
+                return redirect(url_for("discounts.index"))
+    if running:
+        # Only the discount's own variants are shown, as text.
+        products = [
+            product
+            for product in products
+            if any(variant in discount.variants for variant in product.variants)
+        ]
+    return render_template(
+        "sellers/discounts_new.html",
+        form=form,
+        shop=g.shop,
+        products=products,
+        chosen=set(form.variants.data or ()),
+        discount=discount,
+        running=running,
+        discount_label=services.discount_label,
+        amount_text=services.amount_text,
     ), status
 
 

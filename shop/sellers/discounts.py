@@ -161,11 +161,11 @@ def own_discounts(shop: Shop) -> list[Discount]:
     )
 
 
-def own_discount(shop: Shop, discount_id: int) -> Discount:
-    """One of the shop's discounts. :raises NotYours: for any other id."""
-    discount = db.session.scalar(
-        select(Discount).where(Discount.id == discount_id, Discount.shop_id == shop.id)
-    )
+def own_discount(shop: Shop, discount_id: int, lock: bool = False) -> Discount:
+    """One of the shop's discounts, locked until commit when asked (before its variants, in the
+    order checkout takes them). :raises NotYours: for any other id."""
+    statement = select(Discount).where(Discount.id == discount_id, Discount.shop_id == shop.id)
+    discount = db.session.scalar(statement.with_for_update() if lock else statement)
     if discount is None:
         raise NotYours(discount_id)
     return discount
@@ -204,9 +204,12 @@ def _own_variants(shop: Shop, variant_ids: tuple[int, ...]) -> list[Variant]:
     return variants
 
 
-def _overlapping(variant_ids: list[int], starts_at: datetime, ends_at: datetime) -> Discount | None:
-    """A live discount on any of these variants whose window meets [starts_at, ends_at)."""
-    return db.session.scalar(
+def _overlapping(
+    variant_ids: list[int], starts_at: datetime, ends_at: datetime, other_than: int | None = None
+) -> Discount | None:
+    """A live discount on any of these variants whose window meets [starts_at, ends_at)
+    (the one being edited, `other_than`, does not count)."""
+    statement = (
         select(Discount)
         .join(discount_variant, discount_variant.c.discount_id == Discount.id)
         .where(
@@ -218,6 +221,9 @@ def _overlapping(variant_ids: list[int], starts_at: datetime, ends_at: datetime)
         .order_by(Discount.starts_at)
         .limit(1)
     )
+    if other_than is not None:
+        statement = statement.where(Discount.id != other_than)
+    return db.session.scalar(statement)
 
 
 def _check_amount(details: DiscountDetails, variants: list[Variant]) -> None:
@@ -244,6 +250,39 @@ def _check_amount(details: DiscountDetails, variants: list[Variant]) -> None:
             )
 
 
+def _checked_variants(
+    shop: Shop, details: DiscountDetails, now: datetime, other_than: int | None = None
+) -> list[Variant]:
+    """The chosen variants, locked, once the details pass the rules of a schedule.
+
+    :raises NotYours: when a chosen variant is not this shop's.
+    :raises DiscountProblem: as described for schedule_discount.
+    """
+    if not details.variant_ids:
+        raise DiscountProblem("variants", _("Choose at least one variant."))
+    variants = _own_variants(shop, details.variant_ids)
+    if details.ends_at <= details.starts_at:
+        raise DiscountProblem("ends_at", _("The end must be after the start."))
+    if details.ends_at <= now:
+        raise DiscountProblem("ends_at", _("The end must be in the future."))
+    _check_amount(details, variants)
+    if details.quantity_cap is not None and details.quantity_cap < 1:
+        raise DiscountProblem("quantity_cap", _("Enter a cap of at least 1, or leave it empty."))
+    clash = _overlapping(
+        [variant.id for variant in variants], details.starts_at, details.ends_at, other_than
+    )
+    if clash is not None:
+        raise DiscountProblem(
+            "variants",
+            _(
+                "Another discount (%(name)s) already covers a chosen variant during this time. "
+                "A variant can have only one discount at a time: change the dates or the variants.",
+                name=discount_label(clash),
+            ),
+        )
+    return variants
+
+
 def schedule_discount(
     shop: Shop, details: DiscountDetails, now: datetime | None = None
 ) -> Discount:
@@ -255,26 +294,7 @@ def schedule_discount(
         one of the variants (only one discount may apply to a variant at a time).
     """
     now = now or utcnow()
-    if not details.variant_ids:
-        raise DiscountProblem("variants", _("Choose at least one variant."))
-    variants = _own_variants(shop, details.variant_ids)
-    if details.ends_at <= details.starts_at:
-        raise DiscountProblem("ends_at", _("The end must be after the start."))
-    if details.ends_at <= now:
-        raise DiscountProblem("ends_at", _("The end must be in the future."))
-    _check_amount(details, variants)
-    if details.quantity_cap is not None and details.quantity_cap < 1:
-        raise DiscountProblem("quantity_cap", _("Enter a cap of at least 1, or leave it empty."))
-    clash = _overlapping([variant.id for variant in variants], details.starts_at, details.ends_at)
-    if clash is not None:
-        raise DiscountProblem(
-            "variants",
-            _(
-                "Another discount (%(name)s) already covers a chosen variant during this time. "
-                "A variant can have only one discount at a time: change the dates or the variants.",
-                name=discount_label(clash),
-            ),
-        )
+    variants = _checked_variants(shop, details, now)
     percent = details.kind == DiscountKind.PERCENT
     discount = Discount(
         shop_id=shop.id,
@@ -293,6 +313,66 @@ def schedule_discount(
     db.session.flush()
     signals.discount_scheduled.send(shop, discount=discount)
     return discount
+
+
+def update_discount(
+    shop: Shop, discount: Discount, details: DiscountDetails, now: datetime | None = None
+) -> None:
+    """Change a scheduled or running discount of the shop, under the rules of a schedule. Flushes.
+
+    A scheduled discount may change in every part. A running one keeps its kind, amount, start
+    and variants, which buyers have already seen and paid: only its names, its end and its cap
+    change (the cap never below the units sold under it). Lock the discount first
+    (own_discount(lock=True)) so a checkout cannot count units against it meanwhile.
+
+    :raises AlreadyEnded: when it has ended.
+    :raises NotYours: when a chosen variant is not this shop's.
+    :raises DiscountProblem: as for schedule_discount, for a change a running discount refuses,
+        or a cap below the units already sold.
+    """
+    now = now or utcnow()
+    state = discount_state(discount, now)
+    if state == DiscountState.ENDED:
+        raise AlreadyEnded(_("This discount has ended, so it can no longer be changed."))
+    variants = _checked_variants(shop, details, now, other_than=discount.id)
+    percent = details.kind == DiscountKind.PERCENT
+    amount = (
+        details.kind,
+        details.percent_off if percent else None,
+        None if percent else details.fixed_price_fen,
+    )
+    if state == DiscountState.RUNNING:
+        running = _(
+            "This discount is running: its price, start and variants stay as buyers saw them. "
+            "To change them, end it and schedule a new one."
+        )
+        if amount != (discount.kind, discount.percent_off, discount.fixed_price_fen):
+            raise DiscountProblem("kind", running)
+        if as_utc(details.starts_at) != as_utc(discount.starts_at):
+            raise DiscountProblem("starts_at", running)
+        if {variant.id for variant in variants} != {variant.id for variant in discount.variants}:
+            raise DiscountProblem("variants", running)
+    if details.quantity_cap is not None and details.quantity_cap < discount.quantity_sold:
+        raise DiscountProblem(
+            "quantity_cap",
+            _(
+                "%(sold)d units have been sold at this price already: enter a cap of at least "
+                "%(sold)d, or leave it empty.",
+                sold=discount.quantity_sold,
+            ),
+        )
+    discount.name_zh = details.name_zh.strip()
+    discount.name_en = details.name_en.strip()
+    discount.kind, discount.percent_off, discount.fixed_price_fen = amount
+    # SQLite reads times back without a zone: compare in UTC, so an unchanged time is not rewritten.
+    if as_utc(discount.starts_at) != details.starts_at:
+        discount.starts_at = details.starts_at
+    if as_utc(discount.ends_at) != details.ends_at:
+        discount.ends_at = details.ends_at
+    discount.quantity_cap = details.quantity_cap
+    if {variant.id for variant in variants} != {variant.id for variant in discount.variants}:
+        discount.variants = variants
+    db.session.flush()
 
 
 def end_discount(discount: Discount, now: datetime | None = None) -> None:

@@ -81,6 +81,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def lf_line_breaks(text: str | None) -> str | None:
+    """WTForms filter: line breaks as LF. Browsers send a textarea's as CRLF, so without this
+    saving an untouched story or description typed elsewhere (CSV, LF) would change it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 def optional_phone(form, field) -> None:
     """WTForms validator: empty, or digits with spaces, dashes and a leading +."""
     value = (field.data or "").strip()
@@ -141,8 +147,12 @@ class ShopForm(FlaskForm):
     name_zh = StringField(_l("Shop name in Chinese"), validators=[Length(max=100)])
     name_en = StringField(_l("Shop name in English"), validators=[Length(max=100)])
     region = SelectField(_l("Region"), coerce=int)
-    story_zh = TextAreaField(_l("Your story in Chinese"), validators=[Length(max=5000)])
-    story_en = TextAreaField(_l("Your story in English"), validators=[Length(max=5000)])
+    story_zh = TextAreaField(
+        _l("Your story in Chinese"), filters=[lf_line_breaks], validators=[Length(max=5000)]
+    )
+    story_en = TextAreaField(
+        _l("Your story in English"), filters=[lf_line_breaks], validators=[Length(max=5000)]
+    )
     logo = FileField(_l("Logo"), render_kw={"accept": IMAGE_ACCEPT})
     contact_phone = StringField(
         _l("Contact phone"), validators=[Length(max=30), optional_phone], render_kw={"type": "tel"}
@@ -182,8 +192,12 @@ class ListingForm(FlaskForm):
 
     title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=120)])
     title_en = StringField(_l("Title in English"), validators=[Length(max=120)])
-    description_zh = TextAreaField(_l("Description in Chinese"), validators=[Length(max=10000)])
-    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=10000)])
+    description_zh = TextAreaField(
+        _l("Description in Chinese"), filters=[lf_line_breaks], validators=[Length(max=10000)]
+    )
+    description_en = TextAreaField(
+        _l("Description in English"), filters=[lf_line_breaks], validators=[Length(max=10000)]
+    )
     category = CategoryField(_l("Category"), coerce=int, default=0)
     tags = StringField(
         _l("Tags (separated by commas)"), validators=[Length(max=500)], render_kw={"maxlength": 500}

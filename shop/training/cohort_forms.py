@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 
 class CohortForm(FlaskForm):
-    """A new cohort: its name, the programme region it trains in, and its dates."""
+    """A cohort, new or edited: its name, the programme region it trains in, and its dates."""
 
     name = StringField(
         _l("Name"),

@@ -134,6 +134,39 @@ def unused_join_code(make_code: Callable[[], str] = new_join_code) -> str:
     raise RuntimeError("no unused join code found; is the random source broken?")
 
 
+def _checked(
+    name: str, region_id: int, starts_on: date, ends_on: date, current_region: int | None = None
+) -> tuple[str, Region]:
+    """The name trimmed and the region, once they and the dates pass a cohort's rules.
+
+    A region no longer offered (now coming soon) may stay a cohort's region, but not be chosen.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise CohortError(_("Give the cohort a name."))
+    region = db.session.get(Region, region_id)
+    if region is None or (region.coming_soon and region.id != current_region):
+        raise CohortError(_("Choose one of the programme's regions."))
+    if ends_on < starts_on:
+        raise CohortError(_("The end date cannot be before the start date."))
+    return name, region
+
+
+def update_cohort(
+    cohort: Cohort, name: str, region_id: int, starts_on: date, ends_on: date
+) -> None:
+    """Correct a cohort's name, region or dates; its trainer, join code and trainees stay. Flushes.
+
+    :raises CohortError: as for create_cohort.
+    """
+    name, region = _checked(name, region_id, starts_on, ends_on, current_region=cohort.region_id)
+    cohort.name = name
+    cohort.region_id = region.id
+    cohort.starts_on = starts_on
+    cohort.ends_on = ends_on
+    db.session.flush()
+
+
 def create_cohort(
     trainer: User, name: str, region_id: int, starts_on: date, ends_on: date
 ) -> Cohort:
@@ -141,14 +174,7 @@ def create_cohort(
 
     :raises CohortError: for an empty name, a region outside the programme, or dates out of order.
     """
-    name = (name or "").strip()
-    if not name:
-        raise CohortError(_("Give the cohort a name."))
-    region = db.session.get(Region, region_id)
-    if region is None or region.coming_soon:
-        raise CohortError(_("Choose one of the programme's regions."))
-    if ends_on < starts_on:
-        raise CohortError(_("The end date cannot be before the start date."))
+    name, region = _checked(name, region_id, starts_on, ends_on)
     cohort = Cohort(
         name=name,
         region_id=region.id,

@@ -91,14 +91,21 @@ def index():
     )
 
 
+def _region_choices(form: CohortForm, keep: Cohort | None = None) -> None:
+    """The programme's regions, and an edited cohort's own region even once it is no longer
+    offered (now coming soon), so saving the form unchanged keeps it."""
+    regions = [(region.id, region.localized("name")) for region in selectable_regions()]
+    if keep is not None and keep.region_id not in {region_id for region_id, _name in regions}:
+        regions.insert(0, (keep.region_id, keep.region.localized("name")))
+    form.region.choices = [SelectChoice(region_id, name) for region_id, name in regions]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.TRAINER)
 def new():
     """Open a cohort: its name, region and dates; a join code is made for it."""
     form = CohortForm()
-    form.region.choices = [
-        SelectChoice(region.id, region.localized("name")) for region in selectable_regions()
-    ]
+    _region_choices(form)
     if form.validate_on_submit():
         try:
             cohort = cohorts.create_cohort(
@@ -115,7 +122,32 @@ def new():
             flash(_("Cohort opened. Share its join code or QR code with the trainees."))
             return redirect(url_for("trainer.cohort", cohort_id=cohort.id))
     status = 422 if form.errors else 200
-    return render_template("training/cohort_new.html", form=form), status
+    return render_template("training/cohort_new.html", form=form, cohort=None), status
+
+
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def edit(cohort_id: int):
+    """Correct a cohort's name, region or dates (its trainer, or an organizer, who sees every
+    cohort); the join code and the trainees stay."""
+    cohort = _cohort_or_404(cohort_id)
+    form = CohortForm(obj=cohort if request.method == "GET" else None)
+    if request.method == "GET":
+        form.region.data = cohort.region_id
+    _region_choices(form, keep=cohort)
+    if form.validate_on_submit():
+        try:
+            cohorts.update_cohort(
+                cohort, form.name.data, form.region.data, form.starts_on.data, form.ends_on.data
+            )
+        except cohorts.CohortError as error:
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("Cohort saved."))
+            return redirect(url_for("trainer.cohort", cohort_id=cohort.id))
+    status = 422 if form.errors else 200
+    return render_template("training/cohort_new.html", form=form, cohort=cohort), status
 
 
 @bp.get("/<int:cohort_id>")

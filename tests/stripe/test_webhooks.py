@@ -3,6 +3,8 @@
 Payloads are recorded Stripe events, signed here as Stripe signs them.
 """
 
+import copy
+import json
 import threading
 import time
 
@@ -18,6 +20,7 @@ from tests.shopping import add_to_cart, orders_of, payment_token, place_order, s
 from tests.stripe_fakes import (
     payment_row,
     post_event,
+    recording,
     refund_event,
     session_event,
     sign,
@@ -268,3 +271,92 @@ def test_the_webhook_is_not_there_without_stripe(tmp_path, postgres_schema):
     assert response.status_code == 404
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_refund_event_without_an_amount_records_no_money(app, client, checkout):
+    payment, _ = checkout
+    post_event(client, session_event(payment))
+    event = json.loads(refund_event(payment, refunded_fen=0, event_id="evt_refund_no_amount"))
+    del event["data"]["object"]["amount_refunded"]
+    response = post_event(client, json.dumps(event))
+    assert response.get_json()["outcome"] == "refund already recorded"
+    assert _status(app, payment) == "paid"
+    assert payment_row(app, payment.token).refunded_fen == 0
+
+
+def test_the_right_sum_in_another_currency_is_not_marked_paid(app, client, checkout, caplog):
+    payment, _ = checkout
+    response = post_event(client, session_event(payment, currency="usd"))
+    assert response.get_json()["outcome"] == "amount mismatch: not marked paid"
+    assert _status(app, payment) == "pending_payment"
+    # A person must look: the log names the payment, the event and both sums.
+    assert (
+        f"Payment {payment.id}: event evt_test_checkout_session_completed_{payment.id} "
+        "reports 7980 USD, expected 7980 CNY"
+    ) in caplog.text
+
+
+def test_a_completed_event_that_names_no_currency_is_taken_as_yuan(app, client, checkout):
+    payment, _ = checkout
+    response = post_event(client, session_event(payment, currency=None))
+    assert response.get_json()["outcome"].startswith("paid 1 orders")
+    assert _status(app, payment) == "paid"
+
+
+def test_an_event_naming_only_the_checkout_session_finds_the_payment(app, client, checkout):
+    payment, _ = checkout
+    bare = session_event(payment, client_reference_id=None, metadata={})
+    assert post_event(client, bare).get_json()["outcome"].startswith("paid 1 orders")
+    assert _status(app, payment) == "paid"
+
+
+def test_a_refund_event_naming_only_the_payment_intent_finds_the_payment(app, client, checkout):
+    payment, _ = checkout
+    post_event(client, session_event(payment))
+    intent = payment_row(app, payment.token).payment_intent
+    event = json.loads(refund_event(payment, refunded_fen=7980))
+    event["data"]["object"].update(metadata={}, payment_intent=intent)
+    assert post_event(client, json.dumps(event)).get_json()["outcome"] == "refunded 1 orders"
+    assert _status(app, payment) == "refunded"
+
+
+def test_a_late_payment_for_two_expired_orders_refunds_both(
+    app, client, make_shop, make_product, stripe_http
+):
+    for _ in range(2):
+        add_to_cart(client, variant_id(app, make_product(shop=make_shop(), price_fen=3990)), 1)
+    token = payment_token(place_order(client))
+    client.get(f"/payments/{token}/pay")
+    payment = payment_row(app, token)
+    post_event(client, session_event(payment, "checkout.session.expired"))
+    response = post_event(client, session_event(payment))
+    placed = orders_of(app, token)
+    assert [order.status for order in placed] == ["cancelled", "cancelled"]
+    refunded = sum(order.refunded_fen for order in placed)
+    assert refunded == payment.amount_fen
+    assert response.get_json()["outcome"] == (
+        f"paid 0 orders; refunded {refunded} fen of cancelled ones"
+    )
+    assert len(stripe_http.sent("POST", "/v1/refunds")) == 2
+
+
+def test_a_refund_event_refunds_its_own_payment_and_no_other(
+    app, client, checkout, make_product, stripe_http
+):
+    payment, _ = checkout
+    post_event(client, session_event(payment, payment_intent="pi_first"))
+    # Stripe opens the second buyer's checkout as a session of its own.
+    session = copy.deepcopy(recording("checkout_session_created"))
+    session["id"] = "cs_test_second"
+    stripe_http.routes.pop(("POST", "/v1/checkout/sessions"))
+    stripe_http.answer("POST", "/v1/checkout/sessions", session)
+    other = app.test_client()
+    add_to_cart(other, variant_id(app, make_product(stock=5, price_fen=3990)), 2)
+    token = payment_token(place_order(other))
+    other.get(f"/payments/{token}/pay")
+    second = payment_row(app, token)
+    post_event(other, session_event(second, payment_intent="pi_second"))
+    event = json.loads(refund_event(second, refunded_fen=second.amount_fen))
+    event["data"]["object"]["payment_intent"] = "pi_second"
+    assert post_event(other, json.dumps(event)).get_json()["outcome"] == "refunded 1 orders"
+    assert (_status(app, payment), _status(app, second)) == ("paid", "refunded")
