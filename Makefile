@@ -87,7 +87,6 @@ MUTATE_TARGETS := \
 	'shop.sellers.services.x_own_product__mutmut_*' \
 	'shop.sellers.services.x_own_variant__mutmut_*' \
 	'shop.sellers.services.x_own_image__mutmut_*' \
-	'shop.sellers.views.x_shop_required__mutmut_*' \
 	'shop.sellers.views.x_own_product_or_404__mutmut_*' \
 	'shop.sellers.views.x__own_or_404__mutmut_*'
 

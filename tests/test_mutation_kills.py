@@ -52,19 +52,21 @@ def test_the_list_page_saves_a_sellers_own_new_prices_and_stock(
 ):
     seller = make_user("exhibitor")
     shop = make_shop(owner=seller)
-    changed = variant_id(app, make_product(shop=shop, price_fen=3990, stock=5))
+    pears = variant_id(app, make_product(shop=shop, price_fen=3990, stock=5))
+    apples = variant_id(app, make_product(shop=shop, price_fen=2500, stock=0))
     kept = variant_id(app, make_product(shop=shop, price_fen=1200, stock=7))
     client = login_as(seller)
     response = submit(
         client,
         "/sell/products",
         "/sell/products",
-        {f"price-{changed}": "45.50", f"stock-{changed}": "12"},
+        {f"price-{pears}": "45.50", f"stock-{pears}": "12", f"stock-{apples}": "30"},
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "已保存 1 处修改。" in response.get_data(as_text=True)
-    assert _variant(app, changed) == (4550, 12)
+    assert "已保存 2 处修改。" in response.get_data(as_text=True)
+    assert _variant(app, pears) == (4550, 12)
+    assert _variant(app, apples) == (2500, 30)
     assert _variant(app, kept) == (1200, 7)
 
 
@@ -281,3 +283,13 @@ def test_the_order_page_says_how_it_was_paid(app, client, make_product):
     number = orders_of(app, buy(client, variant_id(app, make_product())))[0].number
     page = client.get(f"/orders/{number}?lang=en").get_data(as_text=True)
     assert "Paid with Bank card." in page
+
+
+def test_a_paid_orders_history_line_carries_no_note_or_reason(app, client, make_product):
+    order = orders_of(app, buy(client, variant_id(app, make_product())))[0]
+    paid = order.events[-1]
+    assert (paid.to_status, paid.note, paid.reason_code) == ("paid", "", "")
+
+
+def test_a_payment_address_too_long_to_be_a_token_is_404(client):
+    assert client.get(f"/payments/{'a' * 65}/pay").status_code == 404

@@ -17,8 +17,17 @@ pytestmark = pytest.mark.browser
 PEARS = "dangshan-crisp-pears"
 
 
+#: The elements reaching past the screen's right edge, to name in a failure.
+_TOO_WIDE = """() => [...document.querySelectorAll('body *')]
+    .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .slice(0, 3).map((element) => element.tagName + '.' + element.className)"""
+
+
 def _fits_the_phone(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The settled page is what the buyer scrolls: measured once everything on it has loaded.
+    page.wait_for_load_state("load")
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits, (page.url, page.evaluate(_TOO_WIDE))
 
 
 def _payment(app) -> Payment:

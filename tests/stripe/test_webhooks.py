@@ -290,10 +290,11 @@ def test_the_right_sum_in_another_currency_is_not_marked_paid(app, client, check
     assert response.get_json()["outcome"] == "amount mismatch: not marked paid"
     assert _status(app, payment) == "pending_payment"
     # A person must look: the log names the payment, the event and both sums.
-    assert (
+    expected = (
         f"Payment {payment.id}: event evt_test_checkout_session_completed_{payment.id} "
         "reports 7980 USD, expected 7980 CNY"
-    ) in caplog.text
+    )
+    assert expected in [record.getMessage() for record in caplog.records]
 
 
 def test_a_completed_event_that_names_no_currency_is_taken_as_yuan(app, client, checkout):
@@ -360,3 +361,10 @@ def test_a_refund_event_refunds_its_own_payment_and_no_other(
     event["data"]["object"]["payment_intent"] = "pi_second"
     assert post_event(other, json.dumps(event)).get_json()["outcome"] == "refunded 1 orders"
     assert (_status(app, payment), _status(app, second)) == ("paid", "refunded")
+
+
+def test_an_expired_session_says_so_in_the_orders_history(app, client, checkout):
+    payment, _ = checkout
+    post_event(client, session_event(payment, "checkout.session.expired"))
+    order = orders_of(app, payment.token)[0]
+    assert (order.status, order.events[-1].reason_code) == ("cancelled", "expired")
