@@ -7,7 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations browser fonts lint bench-deps clean mutate
+.PHONY: run test install install-dev translations browser fonts lint bench-deps clean mutate coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); bash scripts/ensure-venv.sh && $(PYTHON) -m venv $(VENV); }
@@ -44,9 +44,11 @@ browser:
 fonts:
 	@bash scripts/ensure-fonts.sh
 
+# ruff, and the import graph: no circles, no import against the layers (docs/architecture.md).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_layers.py
 
 # Test processes side by side: one per core by default (TEST_WORKERS=0 runs in one process).
 TEST_WORKERS ?= auto
@@ -58,8 +60,12 @@ test: install-dev translations browser fonts lint
 		VM_TEST_DATABASE=postgresql $(BIN)/python -m pytest -n $(TEST_WORKERS); \
 	fi
 
+# Line and branch coverage of the application by the whole suite on SQLite (docs/testing.md).
+coverage: install-dev translations browser fonts
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term --cov-report=html:htmlcov
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache htmlcov .coverage
 
 # Mutation testing of the money, stock, payment-state and access-control code (docs/testing.md).
 # Not part of `make test` or CI: a fresh run takes tens of minutes. One worker, as the machine's
@@ -75,13 +81,15 @@ MUTATE_TARGETS := \
 	'shop.sellers.services.x_update_stock_and_prices__mutmut_*' \
 	'shop.orders.models.xǁOrderǁcan_move_to__mutmut_*' \
 	'shop.orders.models.xǁOrderǁset_status__mutmut_*' \
+	'shop.payments.models.xǁPaymentǁcan_move_to__mutmut_*' \
+	'shop.payments.models.xǁPaymentǁset_status__mutmut_*' \
 	'shop.orders.services.x_mark_paid__mutmut_*' \
 	'shop.orders.services.x_cancel_checkout__mutmut_*' \
 	'shop.orders.services.x__close_payment_if_all_cancelled__mutmut_*' \
-	'shop.payments.webhooks.*' \
+	'shop.checkout.payment_events.*' \
 	'shop.orders.access.*' \
-	'shop.orders.seller_list.x__owned__mutmut_*' \
-	'shop.payments.views.x__payment_or_404__mutmut_*' \
+	'shop.sellers.order_list.x__owned__mutmut_*' \
+	'shop.checkout.payment_views.x__payment_or_404__mutmut_*' \
 	'shop.accounts.auth.*' \
 	'shop.accounts.models.xǁUserǁhas_role__mutmut_*' \
 	'shop.sellers.services.x_own_product__mutmut_*' \

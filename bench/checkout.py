@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-from tests.live_http import Browser  # noqa: E402
-from tests.shopping import ADDRESS  # noqa: E402
+from bench.http_buyer import ADDRESS, Browser  # noqa: E402
 
 RACE_BUYERS = 40
 RACE_UNITS = 5

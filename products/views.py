@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -19,11 +18,11 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from products import services
+from products.addresses import listing_values, named_language, page_links, site_image, site_url
 from products.cache import (
     WholePageCache,
     cached_blocks,
@@ -31,51 +30,17 @@ from products.cache import (
     fragment_cache,
     offer_whole_page,
 )
-from products.images import qr_svg, rendition_name, rendition_widths
+from products.images import qr_svg
 from products.models import Product, Shop
-from products.navigation import header_catalogue
 from products.storage import image_store
 from products.tile_map import tile_map
 from shop.extensions import db
-from shop.money import fen_to_decimal_text
 from shop.parsing import id_or_none
 
 bp = Blueprint("catalogue", __name__)
 
 #: Content-addressed files never change, so browsers and proxies may keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def site_url(endpoint: str, **values) -> str:
-    """An absolute address on this site: SITE_URL when configured, else the request's host."""
-    base = current_app.config.get("SITE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
-def named_language() -> str | None:
-    """The language this address names with ?lang=, or None when it leaves the choice open."""
-    choice = request.args.get("lang")
-    return choice if choice in current_app.config["LANGUAGES"] else None
-
-
-def page_links(endpoint: str, **values) -> dict[str, str]:
-    """Canonical and hreflang addresses of a page, built from its validated parameters only.
-
-    Each address is its own canonical: ?lang=zh and ?lang=en are the two language versions,
-    and the address without a language (x-default) chooses one for the visitor. A canonical
-    pointing from one of these to another would tell search engines that the alternates they
-    are given are duplicates of each other.
-    """
-    values = _meaningful(values)
-    language = named_language()
-    return {
-        "canonical": site_url(endpoint, **values, **({"lang": language} if language else {})),
-        "zh": site_url(endpoint, **values, lang="zh"),
-        "en": site_url(endpoint, **values, lang="en"),
-        "default": site_url(endpoint, **values),
-    }
 
 
 @bp.record_once
@@ -99,23 +64,6 @@ def listing_query(filters: tuple[str, ...] = ()) -> services.ListingQuery:
         abort(400, description=error.message)
 
 
-def _meaningful(values: dict) -> dict:
-    """URL values without empty filters or page 1 (one address per page, not three)."""
-    return {
-        key: value
-        for key, value in values.items()
-        if value not in (None, "") and not (key == "page" and value == 1)
-    }
-
-
-def _listing_values(query: services.ListingQuery) -> dict:
-    return {
-        "category": query.category,
-        "sort": None if query.sort == "featured" else query.sort,
-        "page": query.page,
-    }
-
-
 def _listing(query: services.ListingQuery, endpoint: str, slug: str, **filters) -> dict:
     """What every listing page shows: one page of products, the query and the page's links."""
     page = services.list_products(query, **filters)
@@ -124,7 +72,7 @@ def _listing(query: services.ListingQuery, endpoint: str, slug: str, **filters) 
     return {
         "page": page,
         "query": query,
-        "links": page_links(endpoint, slug=slug, **_listing_values(query)),
+        "links": page_links(endpoint, slug=slug, **listing_values(query)),
     }
 
 
@@ -287,14 +235,6 @@ def _public_slug(product_id: int) -> str | None:
     return fragment_cache().fetch(("slug", product_id), current_version(), lookup)
 
 
-@bp.app_template_global()
-def site_image(image) -> str:
-    """Absolute address of an image's middle rendition (for link-preview cards)."""
-    widths = rendition_widths(image.width)
-    width = 800 if 800 in widths else widths[-1]
-    return site_url("catalogue.media", name=rendition_name(image.key, width))
-
-
 @bp.get("/products/<int:product_id>/qr.svg")
 def product_qr(product_id: int):
     """The product page's address as a QR code (SVG), for sharing to WeChat from a computer."""
@@ -375,92 +315,3 @@ def robots():
         f"Sitemap: {site_url('catalogue.sitemap')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
-
-
-@bp.app_template_global()
-def product_url(product: Product, **kwargs) -> str:
-    """The canonical address of a product page."""
-    return url_for("catalogue.product", product_id=product.id, slug=product.slug, **kwargs)
-
-
-@bp.app_template_global()
-def listing_url(query: services.ListingQuery, **changes) -> str:
-    """This listing's address with some parameters changed (for sort and page links)."""
-    values = _meaningful({**_listing_values(query), **changes})
-    return url_for(request.endpoint, **(request.view_args or {}), **values)
-
-
-@bp.app_template_global()
-def image_sources(image) -> dict[str, str]:
-    """src and srcset of an image's stored WebP renditions."""
-    widths = rendition_widths(image.width)
-    fallback = widths[1] if len(widths) > 1 else widths[0]
-    return {
-        "src": url_for("catalogue.media", name=rendition_name(image.key, fallback)),
-        "srcset": ", ".join(
-            f"{url_for('catalogue.media', name=rendition_name(image.key, width))} {width}w"
-            for width in widths
-        ),
-    }
-
-
-@bp.app_template_global()
-def product_json_ld(product: Product, url: str, image_url: str | None) -> dict:
-    """schema.org Product data with one Offer per variant (price, currency, availability)."""
-    offers = []
-    for variant in product.variants:
-        info = services.purchase_info(variant)
-        offers.append(
-            {
-                "@type": "Offer",
-                "name": variant.localized("spec"),
-                "sku": variant.sku or str(variant.id),
-                "price": fen_to_decimal_text(info.price_fen),
-                "priceCurrency": "CNY",
-                "availability": "https://schema.org/InStock"
-                if info.available
-                else "https://schema.org/OutOfStock",
-                "url": url,
-            }
-        )
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": product.localized("title"),
-        "description": product.localized("description"),
-        "url": url,
-        "brand": {"@type": "Brand", "name": product.shop.localized("name")},
-        "offers": offers,
-    }
-    if product.category is not None:
-        data["category"] = product.category.localized("name")
-    if image_url:
-        data["image"] = [image_url]
-    return data
-
-
-@bp.app_template_global()
-def sort_label(sort: str) -> str:
-    """The visitor-facing name of a listing order."""
-    return {
-        "featured": _("Featured first"),
-        "newest": _("Newest"),
-        "price_asc": _("Price: low to high"),
-        "price_desc": _("Price: high to low"),
-    }[sort]
-
-
-@bp.app_template_global()
-def stock_label(info: services.PurchaseInfo) -> str:
-    """'Sold out', 'Only 3 left' or 'In stock' for a variant's purchase info."""
-    if not info.available:
-        return _("Sold out")
-    if info.low_stock:
-        return _("Only %(count)d left", count=info.stock)
-    return _("In stock")
-
-
-bp.add_app_template_global(services.lowest_price_fen, "lowest_price")
-bp.add_app_template_global(services.in_stock, "product_in_stock")
-bp.add_app_template_global(services.purchase_info, "purchase_info")
-bp.add_app_template_global(header_catalogue)

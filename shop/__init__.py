@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _init_features(app)
 
     from shop import cli, errors, web
 
@@ -74,6 +75,35 @@ def _init_extensions(app: Flask) -> None:
     from products import search
 
     search.init_app(app)
+    from shop.payments import gateway
+
+    # The app chooses its payment gateways: the payment interface knows none of them.
+    gateway.init_app(app, {"sandbox": _sandbox_gateway, "stripe": _stripe_gateway})
+
+
+def _sandbox_gateway(config):
+    from shop.payments.sandbox_gateway import SandboxGateway
+
+    return SandboxGateway()
+
+
+def _stripe_gateway(config):
+    # Imported on first use: the Stripe library is loaded only by shops that pay through it.
+    from shop.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway(config)
+
+
+def _init_features(app: Flask) -> None:
+    """Every template helper, and each feature's own helpers and receivers, by one call each."""
+    from shop import accounts, cart, messages, orders, templating, training
+
+    templating.register(app)  # the catalogue's and the site's: shop.templating
+    accounts.init_app(app)
+    orders.init_app(app)  # and the guest orders an account adopts
+    cart.init_app(app)  # the cart count, and the merge at log-in
+    messages.init_app(app)  # the inbox badge, and refund requests closed by a refund
+    training.init_app(app)  # share links, the lesson checks, join codes at sign-up
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -81,19 +111,21 @@ def _register_blueprints(app: Flask) -> None:
     from products.views import bp as catalogue
     from shop.accounts.views import bp as accounts
     from shop.api import bp as api
-    from shop.api import search as _search_api  # noqa: F401  (adds its routes to api)
+    from shop.api import catalogue as _api_catalogue  # noqa: F401  (its routes join api)
+    from shop.api import search as _api_search  # noqa: F401  (its routes join api)
     from shop.cart.views import bp as cart
+    from shop.checkout.payment_views import bp as payments
     from shop.checkout.views import bp as checkout
     from shop.curation import bp as curation
     from shop.messages.views import bp as inbox
     from shop.openings import bp as openings
     from shop.orders import cli as orders_cli
-    from shop.orders.seller_views import bp as seller_orders
     from shop.orders.views import bp as orders
-    from shop.payments.views import bp as payments
     from shop.sellers import home_views as _home_views  # noqa: F401  (adds /sell/ to sellers)
+    from shop.sellers import views as _seller_views  # noqa: F401  (the workspace's routes)
+    from shop.sellers.blueprint import bp as sellers
     from shop.sellers.discount_views import bp as discounts
-    from shop.sellers.views import bp as sellers
+    from shop.sellers.order_views import bp as seller_orders
     from shop.training.customer_views import bp as practice_customers
     from shop.training.preview_views import bp as practice_preview
     from shop.training.share import bp as share_kit

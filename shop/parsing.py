@@ -10,6 +10,7 @@ app factory installs IdConverter as the <int:...> converter of every route.
 
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
@@ -116,3 +117,16 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=LARGEST_ID, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A same-site path to go back to; anything pointing elsewhere becomes the fallback."""
+    if not target:
+        return fallback
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
+    # and "/\t/evil.example" lead to another site just as "//evil.example" does.
+    cleaned = "".join(ch for ch in target if ch not in "\t\r\n").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
+        return fallback
+    return target

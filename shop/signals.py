@@ -3,7 +3,8 @@
 Senders are the services that did it, inside the request's transaction and before its commit,
 so a receiver's writes commit or roll back with the action itself. Senders never import their
 receivers: the checklist follows the workspace, the workspace does not know the checklist.
-Every signal is sent with the shop as sender and the changed object as a keyword.
+Every signal is sent with the shop as sender and the changed object as a keyword, except the
+questions at the end, which a lower package asks a higher one (see there).
 """
 
 from blinker import Namespace
@@ -33,3 +34,21 @@ customer_answered = _signals.signal("customer-answered")
 refund_request_handled = _signals.signal("refund-request-handled")
 #: The seller scheduled a limited-time discount. kwargs: discount.
 discount_scheduled = _signals.signal("discount-scheduled")
+
+# --- What accounts asks of the packages above it --------------------------------------------
+# Guest orders (answered by shop.orders.adoption) and join codes (by shop.training.signup).
+# Unlike the announcements above, most want an answer: each receiver returns one (blinker's
+# send() hands back every receiver's return value).
+
+#: The sign-up page starts from the email a guest gave at checkout. Sender: None.
+#: kwargs: numbers (the order numbers this browser placed as a guest). Returns that email or "".
+guest_email_asked = _signals.signal("guest-email-asked")
+#: A person logged in on a fresh session: the guest orders this browser placed with their email
+#: join their account. Sender: the user. kwargs: numbers. Returns how many orders joined.
+guest_orders_claimed = _signals.signal("guest-orders-claimed")
+#: Sign-up was given a join code. Sender: None. kwargs: code. Returns the class it opens (a
+#: training cohort, with name and join_code), or None when it opens none.
+join_code_asked = _signals.signal("join-code-asked")
+#: An account was just made with a join code (an announcement: no answer wanted). Sender: the
+#: user. kwargs: code. Its receiver makes the person a trainee member of that class.
+signed_up_with_join_code = _signals.signal("signed-up-with-join-code")

@@ -1,6 +1,4 @@
-"""Site-wide plumbing: language choice, security headers, template helpers, health check."""
-
-from urllib.parse import urlencode, urlsplit
+"""Site-wide plumbing: language choice, security headers, health check."""
 
 from flask import (
     Blueprint,
@@ -10,14 +8,12 @@ from flask import (
     has_request_context,
     redirect,
     request,
-    url_for,
 )
-from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import text
 
 from shop.extensions import compress, db
-from shop.money import format_fen
+from shop.parsing import safe_next
 
 bp = Blueprint("site", __name__)
 
@@ -56,19 +52,6 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
-
-
-def safe_next(target: str | None, fallback: str = "/") -> str:
-    """A same-site path to go back to; anything pointing elsewhere becomes the fallback."""
-    if not target:
-        return fallback
-    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
-    # and "/\t/evil.example" lead to another site just as "//evil.example" does.
-    cleaned = "".join(ch for ch in target if ch not in "\t\r\n").replace("\\", "/")
-    parts = urlsplit(cleaned)
-    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
-        return fallback
-    return target
 
 
 @bp.route("/language/<code>", methods=["GET", "POST"])
@@ -113,21 +96,6 @@ def healthz():
         body = {"status": "degraded", "database": "ok", "search": problem}
         return body, 503, {"Retry-After": str(search.RETRY_AFTER_SECONDS)}
     return {"status": "ok", "database": "ok", "search": "ok"}
-
-
-def language_url(code: str) -> str:
-    """The link that switches to a language and comes back to this page, now in that language."""
-    # Without its ?lang=, which outranks the cookie just set: /?lang=zh would stay Chinese.
-    kept = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    back = request.path + ("?" + urlencode(kept) if kept else "")
-    return url_for("site.switch_language", code=code, next=back)
-
-
-def alternate_url(code: str) -> str:
-    """This page's address in one language (for hreflang and canonical links)."""
-    args = {key: value for key, value in request.args.items() if key != "lang"}
-    args["lang"] = code
-    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
 
 
 def content_security_policy() -> str:
@@ -193,17 +161,7 @@ def compress_when_safe(response):
 
 
 def register(app: Flask) -> None:
-    """Install the template helpers and the after-request hooks."""
+    """Install the after-request hooks (shop.templating installs the template helpers)."""
     # After-request hooks run last-registered first: compression must see the final headers.
     app.after_request(compress_when_safe)
     app.after_request(add_security_headers)
-    app.add_template_filter(format_fen, "money")
-
-    @app.context_processor
-    def inject_language():
-        language = str(get_locale() or "zh")
-        return {
-            "current_language": "en" if language.startswith("en") else "zh",
-            "language_url": language_url,
-            "alternate_url": alternate_url,
-        }

@@ -1,81 +1,46 @@
 """Fixtures: a fresh app and database per test (SQLite, or PostgreSQL when asked), builders."""
 
 import os
-import re
 import shutil
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, make_url, select, text
+from sqlalchemy import create_engine, insert, select, text
 
 import shop.models  # noqa: F401  (every table, before the schema is created)
-from shop import create_app
 from shop.extensions import db
+from tests.helpers import BACKEND, POSTGRES_URL, build_app, reset_database
 
-#: `make test` runs the suite a second time with VM_TEST_DATABASE=postgresql and TEST_DATABASE_URL.
-BACKEND = os.environ.get("VM_TEST_DATABASE", "sqlite")
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-if BACKEND == "postgresql" and not POSTGRES_URL:
-    raise RuntimeError("VM_TEST_DATABASE=postgresql needs TEST_DATABASE_URL")
-
-#: Under pytest-xdist ("gw0", "gw1", ...) each worker process has a database of its own.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "shop" / "translations"
 
 
-def worker_database_url(url: str) -> str:
-    """The PostgreSQL database of this worker: the given one, or `<name>_<worker>` beside it."""
-    if not WORKER:
-        return url
-    base = make_url(url)
-    own = base.set(database=f"{base.database}_{WORKER}")
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
-    engine.dispose()
-    return own.render_as_string(hide_password=False)
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """Compile the message catalogues, so that a plain `pytest` serves Chinese pages too."""
+    compile_translations()
 
 
-if BACKEND == "postgresql":
-    POSTGRES_URL = worker_database_url(POSTGRES_URL)
+def compile_translations() -> None:
+    """Write each .mo that is missing or older than its .po, as `make translations` does.
 
+    Every pytest-xdist worker runs this as well: each writes to a file of its own, then renames it
+    into place, so a worker never reads half a catalogue.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
 
-def database_url(folder: Path) -> str:
-    """The database a test's app uses: a new SQLite file, or the PostgreSQL test database."""
-    if BACKEND == "postgresql":
-        return POSTGRES_URL
-    return f"sqlite:///{folder / 'test.db'}"
-
-
-def build_app(folder: Path, **overrides):
-    """An app whose instance folder (uploads, index, secret) lives in `folder`."""
-    config = {
-        "INSTANCE_PATH": str(folder),
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": database_url(folder),
-        "UPLOAD_FOLDER": str(folder / "uploads"),
-        "SEARCH_INDEX_PATH": str(folder / "search-index"),
-        "RATELIMIT_STORAGE_URI": "memory://",
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
-def reset_database() -> None:
-    """Empty schema matching the models: created on SQLite, truncated on PostgreSQL."""
-    if BACKEND == "postgresql":
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-    else:
-        db.create_all()
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parent.parent.name)
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.partial")
+        with partial.open("wb") as target:
+            write_mo(target, catalog, use_fuzzy=True)
+        partial.replace(mo)
 
 
 @pytest.fixture(scope="session")
@@ -451,15 +416,6 @@ def make_order(app):
         return order
 
     return make
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first form in a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "the page has no CSRF token"
-    return match.group(1)
 
 
 @pytest.fixture

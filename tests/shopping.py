@@ -4,23 +4,10 @@ import re
 
 from sqlalchemy import select
 
+from bench.http_buyer import ADDRESS
 from shop.extensions import db
-from tests.conftest import csrf_token
 from tests.forms import form_data, form_on, submit
-
-#: A mainland address that passes the checkout form.
-ADDRESS = {
-    "contact_name": "王小明",
-    "phone": "138 1234 5678",
-    "email": "buyer@example.test",
-    "destination": "cn",
-    "province": "北京市",
-    "city": "北京市",
-    "district": "海淀区",
-    "street": "中关村大街 1 号 2 单元 301",
-    "postal_code": "100080",
-    "note": "请放门卫",
-}
+from tests.helpers import csrf_token
 
 
 def variant_id(app, product) -> int:

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from shop.accounts.models import OutboxMessage, PasswordResetToken, User
 from shop.extensions import db
 from shop.models_base import utcnow
-from tests.conftest import build_app, reset_database
 from tests.forms import form_data, form_on, submit
+from tests.helpers import build_app, reset_database
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a new and long passphrase"

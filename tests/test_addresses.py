@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from shop.checkout import divisions
-from shop.checkout.shipping import PROVINCE_NAMES
+from products import divisions
+from products.shipping import PROVINCE_NAMES
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.training.customers import PLACES

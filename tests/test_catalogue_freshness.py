@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select, text
 
+from bench.http_buyer import Browser
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.forms import form_data, form_on, submit
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 from tests.shopping import ADDRESS, add_to_cart, place_order, stock_of, variant_id
 
 

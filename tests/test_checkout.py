@@ -11,8 +11,8 @@ from shop.cart.models import CartLine
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment
-from tests.conftest import csrf_token
 from tests.forms import form_data, form_on
+from tests.helpers import csrf_token
 from tests.shopping import (
     ADDRESS,
     add_to_cart,

@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from bench.http_buyer import Browser
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests.forms import form_data, form_on
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 from tests.shopping import (
     ADDRESS,
     add_to_cart,

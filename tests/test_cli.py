@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.extensions import db
-from tests.conftest import BACKEND
+from tests.helpers import BACKEND
 
 
 def test_create_user_with_a_role(app, runner):

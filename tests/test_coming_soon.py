@@ -10,8 +10,8 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.openings.models import OpeningSignup
 from shop.openings.views import SIGNUP_LIMIT
-from tests.conftest import csrf_token
 from tests.forms import form_data, form_on
+from tests.helpers import csrf_token
 
 COUNTRIES = {
     "cambodia": ("柬埔寨", "Cambodia"),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from products.models import Category, Product, Variant
 from shop.extensions import db
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 HEADER = "product_id,sku,title_zh,title_en,category,spec_zh,spec_en,price,stock,weight_g\r\n"
 

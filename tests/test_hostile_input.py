@@ -10,8 +10,8 @@ from sqlalchemy import select
 from products.models import Discount, Product, Shop, Variant
 from shop.extensions import db
 from shop.orders.models import Order
-from tests.conftest import csrf_token
 from tests.forms import submit
+from tests.helpers import csrf_token
 from tests.shopping import add_to_cart, payment_token, place_order, variant_id
 
 HUGE = "99999999999999999999999"

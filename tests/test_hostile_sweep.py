@@ -33,8 +33,8 @@ from shop.accounts.models import User
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders.models import Order
-from tests.conftest import csrf_token
 from tests.forms import Form, PageReader
+from tests.helpers import csrf_token
 from tests.shopping import ADDRESS, add_to_cart, buy, place_order, variant_id
 
 ROOT = Path(__file__).resolve().parent.parent

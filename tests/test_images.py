@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from products.images import ImageRejected, process_image, rendition_name, rendition_widths
 from products.models import Product, ProductImage
 from shop.extensions import db
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 MAX_BYTES = 15 * 1024 * 1024
 

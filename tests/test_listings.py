@@ -5,7 +5,6 @@ import os
 import re
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from products import price_range
@@ -14,14 +13,8 @@ from products.services import quality_score
 from shop.curation.services import approve_listing
 from shop.extensions import db
 from shop.orders.models import OrderLine
-from tests.conftest import csrf_token
 from tests.forms import form_data, form_on, submit
-
-
-def jpeg(width=1200, height=900, colour=(180, 90, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
+from tests.helpers import csrf_token, jpeg, new_listing
 
 
 @pytest.fixture
@@ -71,25 +64,6 @@ def post_without_form(client, url, data=None, **kwargs):
     """
     token = csrf_token(client.get("/sell/products").get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
-
-
-def new_listing(**fields):
-    data = {
-        "title_zh": "砀山酥梨 5斤装",
-        "title_en": "Dangshan crisp pears, 5 jin",
-        "description_zh": "",
-        "description_en": "",
-        "category": "0",
-        "tags": "",
-        "spec_zh": "一箱 5 斤",
-        "spec_en": "5 jin box",
-        "price": "39.9",
-        "stock": "20",
-        "weight_g": "2600",
-        "sku": "",
-    }
-    data.update(fields)
-    return data
 
 
 def create(client, **fields):

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from shop.extensions import db
-from tests.conftest import BACKEND, POSTGRES_URL, build_app
+from tests.helpers import BACKEND, POSTGRES_URL, build_app
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bench.http_buyer import Browser
 from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders import services as orders
 from shop.orders.models import OrderEvent
 from shop.payments.models import Payment, WebhookEvent
 from tests.forms import form_data, form_on
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 from tests.shopping import (
     ADDRESS,
     add_to_cart,

@@ -16,8 +16,8 @@ from shop.accounts.models import OutboxMessage, PhoneCode, User
 from shop.accounts.phones import normalize_phone
 from shop.extensions import db
 from shop.models_base import utcnow
-from tests.conftest import build_app, csrf_token, reset_database
 from tests.forms import form_data, form_on
+from tests.helpers import build_app, csrf_token, reset_database
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a new and long passphrase"

@@ -9,8 +9,7 @@ from sqlalchemy import select, update
 from products.models import Category, Product, Region, Shop
 from shop.accounts.models import User
 from shop.extensions import db
-from tests.shopping import add_to_cart, buy, orders_of, variant_id
-from tests.test_training import (
+from tests.helpers import (
     create_listing,
     first_variant_id,
     open_shop,
@@ -18,6 +17,7 @@ from tests.test_training import (
     publish,
     shop_of,
 )
+from tests.shopping import add_to_cart, buy, orders_of, variant_id
 
 #: A word in the practice listing that nothing in the demo catalogue contains.
 MARK = "zyxwv"

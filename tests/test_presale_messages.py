@@ -10,12 +10,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from bench.http_buyer import Browser
 from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.messages.models import Message, Thread
 from shop.messages.services import MAX_BODY_LENGTH
 from tests.forms import form_data, form_on, submit
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 
 PASSWORD = "correct horse battery"
 

@@ -13,7 +13,7 @@ from shop.cart.models import CartLine
 from shop.extensions import db
 from shop.orders import services as orders
 from shop.orders.models import Order
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.shopping import add_to_cart, buy, form_token, orders_of, place_order, variant_id
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from bench.http_buyer import Browser
 from products.models import Product, Shop
 from shop.accounts.models import User
 from shop.cart.models import Cart, CartLine
@@ -24,7 +25,7 @@ from shop.orders.models import Order, OrderEvent, OrderRefund
 from shop.payments.models import Payment, WebhookEvent
 from shop.training.customers import send_customer
 from tests.forms import form_data, form_on, forms_of
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 from tests.shopping import ADDRESS, stock_of, variant_id
 
 SUBMITS = 4

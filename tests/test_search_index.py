@@ -478,7 +478,7 @@ _OVERWRITING_WORKER = """
 import os, sys, time
 from pathlib import Path
 from products import search
-from tests.conftest import build_app
+from tests.helpers import build_app
 
 app = build_app(Path(sys.argv[1]), SQLALCHEMY_DATABASE_URI=sys.argv[2])
 client = app.test_client()
@@ -525,7 +525,7 @@ _NOTICING_WORKER = """
 import sys, time
 from pathlib import Path
 from products import search
-from tests.conftest import build_app
+from tests.helpers import build_app
 
 app = build_app(Path(sys.argv[1]), SQLALCHEMY_DATABASE_URI=sys.argv[2])
 Path(sys.argv[3]).touch()
@@ -596,7 +596,7 @@ def test_ensure_index_repairs_a_corrupt_index(seeded):
 
 
 def test_the_app_starts_with_a_corrupt_index(seeded, tmp_path):
-    from tests.conftest import build_app
+    from tests.helpers import build_app
 
     _corrupt(Path(seeded.config["SEARCH_INDEX_PATH"]))
     restarted = build_app(

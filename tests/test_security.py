@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from products.models import Product, ProductImage, Variant
 from shop.accounts.models import User
 from shop.extensions import db
-from tests.conftest import build_app, csrf_token, reset_database
 from tests.forms import form_data, form_on
+from tests.helpers import build_app, csrf_token, reset_database
 from tests.shopping import add_to_cart, payment_token, place_order, variant_id
 
 PASSWORD = "correct horse battery"

@@ -25,7 +25,7 @@ import redis
 
 from shop.accounts.models import User
 from shop.extensions import db
-from tests.conftest import build_app, reset_database
+from tests.helpers import build_app, reset_database
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"

@@ -13,7 +13,7 @@ from PIL import Image, ImageChops
 from products import images
 from products.images import CJK_FACE, POSTER_SIZE, poster_font, render_share_poster
 from shop.training import lessons
-from tests.test_training import (
+from tests.helpers import (
     create_listing,
     done_lessons,
     jpeg,

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from products.models import Category, Product, Shop
 from shop.accounts.models import User
 from shop.extensions import db
-from tests.conftest import csrf_token
 from tests.forms import submit
+from tests.helpers import csrf_token
 from tests.shopping import add_to_cart
 
 FAKE = "假冒砀山酥梨"

@@ -9,17 +9,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from products.models import Variant
+from products.shipping import ships_to
 from shop.accounts.models import OutboxMessage
 from shop.cart.models import Cart
 from shop.checkout.forms import MAINLAND_MOBILE
-from shop.checkout.shipping import ships_to
 from shop.extensions import db
 from shop.messages.models import Message, Thread
 from shop.orders.models import Order
 from shop.payments.models import Payment
 from shop.training import customers, lessons
 from shop.training.models import Cohort, CohortMember, LessonCompletion
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.html_check import html_errors
 from tests.shopping import form_token
 

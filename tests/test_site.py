@@ -9,8 +9,8 @@ from werkzeug.exceptions import BadRequest
 
 from shop import create_app
 from shop.extensions import db
-from tests.conftest import build_app
 from tests.forms import form_data, form_on
+from tests.helpers import build_app
 
 
 def test_healthz_reports_a_reachable_database(client, runner):

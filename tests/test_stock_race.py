@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from bench.http_buyer import Browser
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
-from tests.live_http import Browser, running_server
+from tests.live_http import running_server
 from tests.shopping import ADDRESS, stock_of, variant_id
 
 BUYERS = 40

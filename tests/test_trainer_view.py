@@ -17,8 +17,8 @@ from shop.orders.models import Order
 from shop.training import cohorts
 from shop.training.lessons import LESSONS
 from shop.training.models import Cohort, CohortMember, LessonCompletion
-from tests.conftest import csrf_token
 from tests.forms import form_data, form_on, submit
+from tests.helpers import csrf_token
 from tests.html_check import html_errors
 from tests.shopping import buy, orders_of, variant_id
 

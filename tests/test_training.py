@@ -3,44 +3,42 @@ the private preview storefront and resetting the practice shop."""
 
 import io
 import re
-import secrets
 from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from products.models import Category, Product, Shop, Variant
 from shop.accounts.models import OutboxMessage, User
-from shop.cart import services as carts
-from shop.cart.models import Cart
-from shop.checkout.services import Delivery, place_order
 from shop.extensions import db
 from shop.messages import services as inbox
 from shop.messages.models import Message, MessageKind, Thread
 from shop.models_base import utcnow
 from shop.orders.models import Order
 from shop.payments.models import Payment
-from shop.payments.sandbox_gateway import paid_event
-from shop.payments.webhooks import process_event
 from shop.training import lessons, services
 from shop.training.models import Cohort, CohortMember, LessonCompletion
 from tests.forms import form_data, form_on, submit
+from tests.helpers import (
+    create_listing,
+    done_lessons,
+    first_variant_id,
+    jpeg,
+    open_shop,
+    place_practice_order,
+    publish,
+    save_listing,
+    shop_of,
+    upload_photos,
+)
 from tests.html_check import html_errors
 from tests.shopping import form_token
 
 PASSWORD = "a new and long passphrase"
 
-# --- Helpers shared with test_share_kit.py and test_practice_isolation.py ----------------------
-
-
-def jpeg(width=1200, height=900, colour=(180, 90, 30)) -> bytes:
-    """A photo as a phone would send it."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
+# --- Helpers of this file (those shared with other files are in tests/helpers.py) ---------------
 
 
 def post_without_form(client, url, data=None, **kwargs):
@@ -73,60 +71,6 @@ def reset(client):
     return submit(client, "/train/reset?lang=en", "/train/reset")
 
 
-def shop_form(region_id: int, **fields) -> dict:
-    data = {
-        "name_zh": "砀山梨园",
-        "name_en": "Dangshan Pear Orchard",
-        "region": str(region_id),
-        "story_zh": "",
-        "story_en": "",
-        "contact_phone": "138 1234 5678",
-        "shipping_fee": "0",
-        "free_shipping_over": "",
-    }
-    data.update(fields)
-    return data
-
-
-def open_shop(client, region_id: int, **fields):
-    """Open (or save) the shop profile through /sell/shop."""
-    return submit(client, "/sell/shop?lang=en", "/sell/shop", shop_form(region_id, **fields))
-
-
-def create_listing(client, **fields) -> int:
-    """A new draft listing through /sell/products/new; returns its id."""
-    data = {
-        "title_zh": "砀山酥梨 5斤装",
-        "title_en": "Dangshan crisp pears, 5 jin",
-        "description_zh": "",
-        "description_en": "",
-        "category": "0",
-        "tags": "",
-        "spec_zh": "一箱 5 斤",
-        "spec_en": "5 jin box",
-        "price": "39.9",
-        "stock": "20",
-        "weight_g": "2600",
-        "sku": "",
-    }
-    data.update(fields)
-    response = submit(client, "/sell/products/new?lang=en", changes=data)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(re.search(r"/sell/products/(\d+)$", response.headers["Location"]).group(1))
-
-
-def publish(client, product_id: int) -> None:
-    page = f"/sell/products/{product_id}"
-    response = submit(client, page, f"{page}/publish")
-    assert response.status_code == 302
-
-
-def save_listing(client, product_id: int, changes: dict):
-    """The listing page's one form, saved with `changes`."""
-    page = f"/sell/products/{product_id}"
-    return submit(client, f"{page}?lang=en", page, changes)
-
-
 def add_variant(client, product_id: int, price="69", stock="5"):
     """Fill in the listing page's "Add a variant" fields and save."""
     return save_listing(
@@ -141,59 +85,6 @@ def add_variant(client, product_id: int, price="69", stock="5"):
             "new-sku": "",
         },
     )
-
-
-def upload_photos(client, product_id: int, *pictures: bytes):
-    files = [(io.BytesIO(data), f"photo{number}.jpg") for number, data in enumerate(pictures)]
-    return save_listing(client, product_id, {"photos": files})
-
-
-DELIVERY = Delivery(
-    contact_name="王小明",
-    phone="13812345678",
-    email="buyer@example.test",
-    country="中国",
-    province="北京市",
-    city="北京市",
-    district="海淀区",
-    street="中关村大街 1 号",
-    postal_code="100080",
-    note="",
-)
-
-
-def place_practice_order(app, shop_id: int, variant_id: int, quantity: int = 1, pay=True) -> str:
-    """A practice customer's order, placed and paid as the sandbox page does; its number."""
-    with app.test_request_context():
-        cart = Cart(token=secrets.token_urlsafe(16), practice_shop_id=shop_id)
-        db.session.add(cart)
-        db.session.flush()
-        carts.add_item(cart, carts.buyable_variant(variant_id), quantity)
-        payment = place_order(cart, DELIVERY, None, carts.summarize(cart).quote, "sandbox")
-        db.session.commit()
-        if pay:
-            process_event(paid_event(payment))
-            db.session.commit()
-        return db.session.scalar(select(Order.number).where(Order.payment_id == payment.id))
-
-
-def first_variant_id(app, product_id: int) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(Variant.id).where(Variant.product_id == product_id).order_by(Variant.id)
-        )
-
-
-def done_lessons(app, user_id: int) -> dict:
-    with app.app_context():
-        return services.completed_lessons(user_id)
-
-
-def shop_of(app, user_id: int) -> Shop:
-    with app.app_context():
-        shop = db.session.scalar(select(Shop).where(Shop.owner_id == user_id))
-        db.session.expunge(shop)
-        return shop
 
 
 def make_cohort(app, trainer, region, name="灵寿 2026 春季班", code="LS26SP") -> Cohort:

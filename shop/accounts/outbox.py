@@ -111,7 +111,7 @@ def queue_message(to_email: str | None, kind: str, subject: str, body: str) -> O
     message = OutboxMessage(to_email=to_email, kind=kind, subject=subject, body=body)
     db.session.add(message)
     db.session.flush()
-    # The log is the second copy the issue asks for: an operator without the database can still
+    # The log is a second copy of every mail: an operator without the database can still
     # help someone locked out. It holds the reset link, so logs must be kept private.
     current_app.logger.info("Outbox %s to %s: %s\n%s", kind, to_email, subject, body)
     return message

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shop.accounts import adoption, codes, outbox, services
+from shop.accounts import adoption, codes, join_codes, outbox, services
 from shop.accounts.auth import role_required
 from shop.accounts.forms import (
     ChangePasswordForm,
@@ -31,14 +31,12 @@ from shop.accounts.forms import (
     SignupForm,
 )
 from shop.accounts.models import OutboxMessage, Role, User
-from shop.accounts.phones import display_phone, looks_like_email, masked_phone, normalize_phone
+from shop.accounts.phones import looks_like_email, masked_phone, normalize_phone
 from shop.errors import render_error
 from shop.extensions import db, limiter
-from shop.training import services as training
-from shop.web import safe_next
+from shop.parsing import safe_next
 
 bp = Blueprint("accounts", __name__)
-bp.add_app_template_global(display_phone, "display_phone")
 
 #: Failed log-ins allowed per account and per address before the next attempt answers 429.
 #: LOGIN_ADDRESS_LIMIT can raise the per-address one for a classroom behind one address.
@@ -198,7 +196,7 @@ def _home_for(user: User) -> str:
 @_with_sms_limits
 def signup():
     """Create an account and log in with it (after the SMS code, when it has a mobile number)."""
-    code_in_link = request.args.get("code", "")[: training.MAX_CODE_INPUT]
+    code_in_link = request.args.get("code", "")[: join_codes.MAX_CODE_INPUT]
     if current_user.is_authenticated:
         if code_in_link:
             # Someone with an account scanned a trainer's sign-up QR code: join instead.
@@ -215,8 +213,8 @@ def signup():
     if form.validate_on_submit():
         join_code = (form.join_code.data or "").strip()
         try:
-            cohort = training.cohort_to_join(join_code) if join_code else None
-        except training.UnknownJoinCode as error:
+            cohort = join_codes.class_to_join(join_code) if join_code else None
+        except join_codes.UnknownJoinCode as error:
             form.join_code.errors.append(str(error))
             status = 422
         else:
@@ -232,7 +230,7 @@ def signup():
                     phone=phone,
                 )
                 if cohort:
-                    training.join_cohort(user, join_code)
+                    join_codes.join_class(user, join_code)
             except IntegrityError:
                 # Another sign-up took the number (or the email) between the check and the insert.
                 db.session.rollback()

@@ -7,7 +7,7 @@ session (against fixation) and the cart must survive it to be merged into the cu
 from datetime import timedelta
 
 from flask import after_this_request, current_app, g, has_request_context, request, session
-from flask_login import current_user, user_logged_in
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop.cart import services
@@ -82,7 +82,6 @@ def cart_count() -> int:
     return count
 
 
-@user_logged_in.connect
 def merge_cart_at_login(_app, user, **_extra) -> None:
     """Move what the visitor put in the cart before logging in into the customer's cart."""
     if not has_request_context():
@@ -100,3 +99,8 @@ def merge_cart_at_login(_app, user, **_extra) -> None:
     db.session.commit()
     g.pop("cart", None)
     g.pop("cart_count", None)
+
+
+def cart_helpers():
+    """The header's cart count, computed only when a page shows it."""
+    return {"cart_count": cart_count}

@@ -27,8 +27,8 @@ from sqlalchemy.orm import joinedload
 
 from products.models import Product, ProductStatus, Shop, Variant
 from products.services import ActiveDiscount, is_public, purchase_info
+from products.shipping import shipping_fee_fen
 from shop.cart.models import Cart, CartLine
-from shop.checkout.shipping import shipping_fee_fen
 from shop.extensions import db
 from shop.models_base import made_once, utcnow
 

@@ -6,7 +6,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from shop.cart import services
-from shop.cart.current import cart_count, current_cart
+from shop.cart.current import current_cart
 from shop.extensions import csrf, db
 from shop.orders import services as orders
 from shop.parsing import NotAWholeNumber, id_or_none, whole_number
@@ -156,9 +156,3 @@ def remove(line_id: int):
         db.session.commit()
         flash(_("Removed from your cart."))
     return redirect(url_for("cart.view"))
-
-
-@bp.app_context_processor
-def cart_helpers():
-    """The header's cart count, computed only when a page shows it."""
-    return {"cart_count": cart_count}

@@ -16,9 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from products import divisions
+from products.shipping import PROVINCES
 from shop.accounts.forms import valid_email
-from shop.checkout import divisions
-from shop.checkout.shipping import PROVINCES
 
 #: A mainland mobile number: 11 digits starting 13 to 19.
 MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")

@@ -21,10 +21,10 @@ from sqlalchemy.orm import selectinload
 
 from products.models import ProductImage, Shop
 from products.services import reserve_discount_units
+from products.shipping import ships_to
 from shop.accounts.models import User
 from shop.cart import services as carts
 from shop.cart.models import Cart
-from shop.checkout.shipping import ships_to
 from shop.extensions import db
 from shop.models_base import as_utc, utcnow
 from shop.orders import notifications
@@ -265,6 +265,27 @@ def checkout_orders(payment: Payment) -> list[Order]:
             .order_by(Order.id)
         )
     )
+
+
+def restore_cancelled_items(payment: Payment, cart: Cart) -> int:
+    """Put the lines of a checkout's cancelled orders back in the cart; how many went back.
+
+    A line whose variant is gone, or can no longer be bought in that quantity, is left out.
+    """
+    restored = 0
+    for order in payment.orders:
+        if order.status != OrderStatus.CANCELLED:
+            continue
+        for line in order.lines:
+            if line.variant_id is None:
+                continue
+            variant = carts.buyable_variant(line.variant_id)
+            try:
+                carts.add_item(cart, variant, line.quantity)
+            except carts.CartError:
+                continue
+            restored += 1
+    return restored
 
 
 def line_pictures(placed: list[Order]) -> dict[int, ProductImage]:

@@ -26,7 +26,8 @@ from shop.models_base import current_language
 from shop.orders import services as orders
 from shop.orders.access import SESSION_KEY as SEEN_ORDERS
 from shop.orders.access import remember_orders
-from shop.orders.models import Order, OrderStatus
+from shop.orders.models import Order
+from shop.payments import services as payments
 from shop.payments.gateway import configured_gateway_name
 from shop.payments.models import Payment
 
@@ -184,7 +185,7 @@ def start():
 
 
 def _payment_or_404(token: str) -> Payment:
-    payment = orders.payment_by_token(token)
+    payment = payments.payment_by_token(token, orders.ORDERS_WITH_SHOPS)
     if payment is None:
         abort(404)
     return payment
@@ -234,20 +235,7 @@ def cancel(token: str):
 def again(token: str):
     """Put the items of a failed or cancelled checkout back in the cart, to try again."""
     payment = _payment_or_404(token)
-    cart = current_cart(create=True)
-    restored = 0
-    for order in payment.orders:
-        if order.status != OrderStatus.CANCELLED:
-            continue
-        for line in order.lines:
-            if line.variant_id is None:
-                continue
-            variant = carts.buyable_variant(line.variant_id)
-            try:
-                carts.add_item(cart, variant, line.quantity)
-            except carts.CartError:
-                continue
-            restored += 1
+    restored = services.restore_cancelled_items(payment, current_cart(create=True))
     db.session.commit()
     if restored:
         flash(_("The items are back in your cart."))

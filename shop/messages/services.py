@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -364,8 +364,7 @@ def proposed_address(message: Message) -> Order:
     return Order(country=order.country, **{**current, **proposed_fields(message)})
 
 
-@signals.order_refunded.connect
-def _close_refund_requests(shop: Shop, order: Order, refund=None, **_extra) -> None:
+def close_refund_requests(shop: Shop, order: Order, refund=None, **_extra) -> None:
     """A refund (from the order page or at the gateway) settles the order's open refund requests.
 
     Whole or partial: the seller answered the request with money (the refund history shows
@@ -692,3 +691,17 @@ def _quick_reply_text(body: str | None) -> str:
     if len(text) > MAX_QUICK_REPLY_LENGTH:
         raise InvalidMessageBody("too long")
     return text
+
+
+def delete_threads(shop: Shop) -> int:
+    """Delete a shop's threads with their messages (a practice shop's reset); how many messages."""
+    thread_ids = select(Thread.id).where(Thread.shop_id == shop.id).scalar_subquery()
+    deleted = db.session.execute(
+        delete(Message)
+        .where(Message.thread_id.in_(thread_ids))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(
+        delete(Thread).where(Thread.shop_id == shop.id).execution_options(synchronize_session=False)
+    )
+    return deleted or 0

@@ -14,9 +14,9 @@ from flask_wtf import FlaskForm
 from products import services as catalogue
 from products.models import Product
 from shop.accounts.auth import role_required
-from shop.accounts.models import Role
 from shop.extensions import db, limiter
 from shop.messages import services
+from shop.messages.display import SELLER_ROLES
 from shop.messages.forms import (
     AskSellerForm,
     BuyerMessageForm,
@@ -32,38 +32,9 @@ from shop.parsing import whole_number_or
 
 bp = Blueprint("inbox", __name__)
 
-SELLER_ROLES = (Role.EXHIBITOR, Role.TRAINEE)
 PER_PAGE = 50
 #: Messages one browser may send per hour: plenty for a buyer, a wall for a spammer.
 BUYER_MESSAGE_LIMIT = "30 per hour"
-
-
-@bp.app_template_global()
-def inbox_waiting_count() -> int:
-    """How many of the current seller's threads wait for them (the nav badge); 0 for others."""
-    if not current_user.is_authenticated or not current_user.has_role(*SELLER_ROLES):
-        return 0
-    return services.waiting_count(current_user)
-
-
-@bp.app_template_global()
-def message_kind_label(kind: str) -> str:
-    """What a buyer's message asks for, in the reader's language (plain messages: empty)."""
-    return {
-        MessageKind.QUESTION: _("Question"),
-        MessageKind.ADDRESS_CHANGE: _("Address change request"),
-        MessageKind.REFUND_REQUEST: _("Refund request"),
-    }.get(kind, "")
-
-
-@bp.app_template_global()
-def request_state_label(state: str) -> str:
-    """Where a request stands, in the reader's language."""
-    return {
-        RequestState.OPEN: _("Waiting for the seller"),
-        RequestState.DONE: _("Done"),
-        RequestState.DECLINED: _("Declined"),
-    }.get(state, "")
 
 
 # --- The seller's inbox ------------------------------------------------------------------------
@@ -351,20 +322,6 @@ def delete_quick_reply(reply_id: int):
 # --- The buyer's side ------------------------------------------------------------------------
 
 
-def buyer_messages(order, message_form: BuyerMessageForm | None = None) -> dict:
-    """What the order page shows of the thread; seeing the seller's replies marks them read.
-
-    Commits when it marked anything read (the order page makes no other change).
-    """
-    thread = services.thread_of(order)
-    if thread is not None and services.mark_read_by_buyer(thread):
-        db.session.commit()
-    return {
-        "thread": thread,
-        "message_form": message_form or BuyerMessageForm(formdata=None, prefix="message"),
-    }
-
-
 @bp.post("/orders/<number>/messages")
 @limiter.limit(BUYER_MESSAGE_LIMIT, scope="buyer-messages")
 def write(number: str):
@@ -375,7 +332,7 @@ def write(number: str):
     form = BuyerMessageForm(prefix="message")
     if not form.validate_on_submit():
         return render_template(
-            "orders/detail.html", order=order, form=FlaskForm(), **buyer_messages(order, form)
+            "orders/detail.html", order=order, form=FlaskForm(), message_form=form
         ), 422
     # A refund can be asked for only while the order can still be refunded (paid or later).
     asks_refund = form.refund.data and order.can_move_to(OrderStatus.REFUNDED)

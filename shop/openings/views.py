@@ -2,26 +2,25 @@
 
 import csv
 import io
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from products import services as catalogue
-from products.views import page_links
+from products.addresses import page_links
 from shop.accounts.auth import role_required
 from shop.extensions import db, limiter
-from shop.models_base import as_utc, current_language
+from shop.models_base import current_language
 from shop.openings import services
 from shop.openings.forms import SignupForm, read_contact
-from shop.orders.seller_views import csv_cell
+from shop.spreadsheets import csv_cell
+from shop.templating import localtime
 
 bp = Blueprint("openings", __name__)
 
 #: Sign-ups per visitor address: enough for a family sharing one connection, too few to flood.
 SIGNUP_LIMIT = "10 per hour"
-BEIJING = ZoneInfo("Asia/Shanghai")
 CSV_COLUMNS = ("country", "contact", "kind", "name", "language", "signed_up")
 
 
@@ -85,9 +84,7 @@ def signups():
     by_region = {region.id: [] for region in regions}
     for signup in waiting:
         by_region.setdefault(signup.region_id, []).append(signup)
-    return render_template(
-        "curation/openings.html", regions=regions, by_region=by_region, local_time=_local
-    )
+    return render_template("curation/openings.html", regions=regions, by_region=by_region)
 
 
 @bp.get("/organize/openings/export.csv")
@@ -109,7 +106,7 @@ def export():
                 signup.contact_kind,
                 signup.name,
                 signup.language,
-                _local(signup.created_at),
+                localtime(signup.created_at),
             ]
         )
     name = f"signups-{region.slug}.csv" if region else "signups.csv"
@@ -122,8 +119,3 @@ def export():
             "Cache-Control": "no-store",
         },
     )
-
-
-def _local(moment) -> str:
-    """A stored time in Beijing time, to the minute."""
-    return as_utc(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")

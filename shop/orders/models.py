@@ -15,9 +15,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
+from products.divisions import format_address, format_place
 from products.models import Shop
 from shop.accounts.models import User
-from shop.checkout.divisions import format_address, format_place
 from shop.extensions import db
 from shop.models_base import FEN, Bilingual, Timestamped, utcnow
 

@@ -5,11 +5,9 @@ with one conditional UPDATE per line, never by reading, comparing in Python and 
 """
 
 import secrets
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,19 +21,17 @@ from shop.orders import notifications
 from shop.orders.models import (
     InvalidTransition,
     Order,
+    OrderEvent,
     OrderLine,
     OrderRefund,
     OrderRefundLine,
     OrderStatus,
 )
-from shop.payments.gateway import GatewayError, gateway_named
+from shop.payments import services as payments
 from shop.payments.models import Payment, PaymentStatus
 
 #: An unpaid order keeps its stock this long.
 RESERVATION_TIME = timedelta(minutes=30)
-#: After a gateway's own deadline, how long to wait for its "expired" or late "paid" event
-#: before the expiry job releases the stock itself. The sandbox has no delay to wait for.
-EXPIRY_GRACE = {"sandbox": timedelta(0), "stripe": timedelta(minutes=2)}
 #: Order numbers use letters and digits nobody confuses when reading aloud (no 0/O, 1/I/L).
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 6
@@ -107,19 +103,19 @@ def release_stock(order: Order) -> None:
             )
 
 
-def lock_payment(payment_id: int) -> Payment | None:
-    """Load a payment and lock its row until commit (PostgreSQL; SQLite writes one at a time).
+#: How a payment's orders are loaded when they are about to change: with their lines, whose
+#: stock moves.
+ORDERS_WITH_LINES = selectinload(Payment.orders).selectinload(Order.lines)
+#: How a checkout's pages load its payment's orders: with their shops, whose names they show.
+ORDERS_WITH_SHOPS = selectinload(Payment.orders).selectinload(Order.shop)
 
-    Every change to a payment's orders takes this lock first, so the payment, its orders and
-    then the stock are always locked in the same order and two requests never deadlock.
+
+def lock_checkout(payment_id: int) -> Payment | None:
+    """A checkout's payment, locked until commit, with its orders and their lines loaded.
+
+    Every change to a payment's orders takes this lock first (see payments.lock_payment).
     """
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.id == payment_id)
-        .options(selectinload(Payment.orders).selectinload(Order.lines))
-        .with_for_update(of=Payment)
-        .execution_options(populate_existing=True)
-    )
+    return payments.lock_payment(payment_id, ORDERS_WITH_LINES)
 
 
 def mark_paid(order: Order, actor: User | str) -> bool:
@@ -212,16 +208,7 @@ def _give_back(
     if not key:
         key = f"refund-{order.number}" if sequence == 1 else f"refund-{order.number}-{sequence}"
     payment = order.payment
-    gateway_refund_id = ""
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        gateway_refund_id = gateway_named(payment.gateway).refund(payment, amount, key)
-        db.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(refunded_fen=Payment.refunded_fen + amount)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(payment, ["refunded_fen"])
+    gateway_refund_id = payments.refund(payment, amount, key) if payment is not None else ""
     actor_kind, actor_id = _actor_fields(order, actor)
     refund = OrderRefund(
         order=order,
@@ -231,7 +218,7 @@ def _give_back(
         actor_id=actor_id,
         reason=reason,
         restocked=restocked,
-        gateway_refund_id=gateway_refund_id or "",
+        gateway_refund_id=gateway_refund_id,
         lines=[
             OrderRefundLine(order_line_id=line_id, quantity=quantity)
             for line_id, quantity in sorted((lines or {}).items())
@@ -272,14 +259,14 @@ def cancel_order(order: Order, actor: User, reason: str) -> None:
     if not order.can_move_to(OrderStatus.CANCELLED):
         raise InvalidTransition(order.status, OrderStatus.CANCELLED)
     if order.payment_id is not None:
-        lock_payment(order.payment_id)
+        lock_checkout(order.payment_id)
     was = order.status
     order.set_status(OrderStatus.CANCELLED, actor, note=reason)
     order.cancel_reason = reason
     if was == OrderStatus.PAID:
         _refund_at_gateway(order, actor=actor, reason=reason)
     _return_stock(order, _unreturned_quantities(order))
-    _close_payment_if_all_cancelled(order.payment)
+    _close_payment_if_all_cancelled(order.payment, _actor_fields(order, actor)[0])
 
 
 def cancel_checkout(payment: Payment, actor: User | str, code: str = "buyer_cancelled") -> int:
@@ -287,21 +274,24 @@ def cancel_checkout(payment: Payment, actor: User | str, code: str = "buyer_canc
 
     `code` is "replaced" when the buyer's newer checkout of the same cart took its place.
     """
-    payment = lock_payment(payment.id)
+    payment = lock_checkout(payment.id)
     cancelled = sum(cancel_unpaid(order, actor, code=code) for order in payment.orders)
     if payment.status in PaymentStatus.OPEN:
-        payment.status = PaymentStatus.CANCELLED
+        # Only the checkout's buyer (or a guest holding its token) gets here.
+        payment.set_status(
+            PaymentStatus.CANCELLED, actor if isinstance(actor, str) else "buyer", code=code
+        )
     db.session.flush()
     return cancelled
 
 
-def _close_payment_if_all_cancelled(payment: Payment | None) -> None:
+def _close_payment_if_all_cancelled(payment: Payment | None, actor_kind: str) -> None:
     if (
         payment is not None
         and payment.status in PaymentStatus.OPEN
         and all(order.status == OrderStatus.CANCELLED for order in payment.orders)
     ):
-        payment.status = PaymentStatus.CANCELLED
+        payment.set_status(PaymentStatus.CANCELLED, actor_kind, code="orders_cancelled")
 
 
 class NothingToRefund(ValueError):
@@ -394,7 +384,7 @@ def _lock_for_refund(order: Order) -> None:
     refund never deadlocks with a webhook or a cancel; two refunds of one order wait in line.
     """
     if order.payment_id is not None:
-        lock_payment(order.payment_id)
+        lock_checkout(order.payment_id)
     db.session.scalar(
         select(Order)
         .where(Order.id == order.id)
@@ -634,24 +624,6 @@ def change_delivery_address(order: Order, actor: User, **fields: str) -> None:
     )
 
 
-def overdue_payments(now: datetime, limit: int | None = None) -> list[Payment]:
-    """Open payments past their gateway's deadline (plus grace), locked; others' locks skipped."""
-    late = [
-        and_(Payment.gateway == name, Payment.expires_at < now - grace)
-        for name, grace in EXPIRY_GRACE.items()
-    ]
-    statement = (
-        select(Payment)
-        .where(Payment.status.in_(PaymentStatus.OPEN), or_(*late))
-        .order_by(Payment.id)
-        .options(selectinload(Payment.orders).selectinload(Order.lines))
-        .with_for_update(skip_locked=True, of=Payment)
-    )
-    if limit:
-        statement = statement.limit(limit)
-    return list(db.session.scalars(statement))
-
-
 def expire_overdue(now: datetime | None = None, limit: int | None = None) -> int:
     """Cancel the orders of checkouts left unpaid past their deadline; stock returns.
 
@@ -660,32 +632,12 @@ def expire_overdue(now: datetime | None = None, limit: int | None = None) -> int
     """
     now = now or utcnow()
     cancelled = 0
-    for payment in overdue_payments(now, limit):
-        payment.status = PaymentStatus.EXPIRED
+    for payment in payments.overdue_payments(now, limit, ORDERS_WITH_LINES):
+        payment.set_status(PaymentStatus.EXPIRED, "system", code="expired")
         for order in payment.orders:
             cancelled += cancel_unpaid(order, "system", code="expired")
     db.session.flush()
     return cancelled
-
-
-def seller_orders(
-    user: User, status: str | None = None, page: int = 1, per_page: int = 50
-) -> tuple[list[Order], int]:
-    """One page of the orders of a seller's shops, newest first, and how many there are."""
-    conditions = [Shop.owner_id == user.id]
-    if status:
-        conditions.append(Order.status == status)
-    total = db.session.scalar(select(func.count(Order.id)).join(Order.shop).where(*conditions))
-    orders = db.session.scalars(
-        select(Order)
-        .join(Order.shop)
-        .where(*conditions)
-        .options(selectinload(Order.lines))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return list(orders), total or 0
 
 
 def seller_order(user: User, number: str) -> Order | None:
@@ -702,20 +654,6 @@ def seller_order(user: User, number: str) -> Order | None:
     )
 
 
-def orders_for_export(user: User, status: str | None = None) -> Iterable[Order]:
-    """All a seller's orders (optionally in one state), newest first, lines loaded."""
-    conditions = [Shop.owner_id == user.id]
-    if status:
-        conditions.append(Order.status == status)
-    return db.session.scalars(
-        select(Order)
-        .join(Order.shop)
-        .where(*conditions)
-        .options(selectinload(Order.lines))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-    )
-
-
 def order_by_number(number: str) -> Order | None:
     """An order with its lines, history and shop, by number."""
     return db.session.scalar(
@@ -727,15 +665,6 @@ def order_by_number(number: str) -> Order | None:
             selectinload(Order.shop),
             selectinload(Order.refunds).selectinload(OrderRefund.lines),
         )
-    )
-
-
-def payment_by_token(token: str) -> Payment | None:
-    """A checkout's payment with its orders and their shops (what its pages show), or None."""
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.token == token)
-        .options(selectinload(Payment.orders).selectinload(Order.shop))
     )
 
 
@@ -780,6 +709,32 @@ def snapshot_line(
     )
 
 
-def log_gateway_failure(error: GatewayError) -> None:
-    """Note a gateway failure for the operators (never with card or personal data)."""
-    current_app.logger.warning("Payment gateway failed: %s", error)
+def delete_orders(order_ids: list[int]) -> None:
+    """Delete these orders with their lines and history (a practice shop's reset).
+
+    No stock moves: release what the orders still hold first. Their payments stay.
+    """
+    if not order_ids:
+        return
+    for model in (OrderEvent, OrderLine):
+        db.session.execute(
+            delete(model)
+            .where(model.order_id.in_(order_ids))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        delete(Order).where(Order.id.in_(order_ids)).execution_options(synchronize_session=False)
+    )
+
+
+def orderless_payments(payment_ids: list[int]) -> list[int]:
+    """Those of these payments that no order points to (any more)."""
+    if not payment_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Payment.id).where(
+                Payment.id.in_(payment_ids), ~exists().where(Order.payment_id == Payment.id)
+            )
+        )
+    )

@@ -1,20 +1,15 @@
 """The buyer's order pages: one order, "my orders", finding an order as a guest."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from shop.extensions import db, limiter
-from shop.messages.views import buyer_messages
-from shop.models_base import as_utc
 from shop.orders import services
 from shop.orders.access import can_view, phone_matches, remember_orders
 from shop.orders.forms import LookupForm
-from shop.orders.models import InvalidTransition, OrderStatus
-from shop.orders.sold import units_sold
+from shop.orders.models import InvalidTransition
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -22,7 +17,6 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 LOOKUP_LIMIT = "10 per 15 minutes"
 #: One budget for both forms that ask for the digits (/orders/find and an order's own page).
 lookup_limit = limiter.shared_limit(LOOKUP_LIMIT, scope="order-lookup", methods=["POST"])
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @bp.get("")
@@ -70,9 +64,8 @@ def detail(number: str):
             if found is not None:
                 return found
         return render_template("orders/find.html", form=form, asked_for=number)
-    return render_template(
-        "orders/detail.html", order=order, form=FlaskForm(), **buyer_messages(order)
-    )
+    # The thread with the shop comes from the messages package (messages/_buyer.html).
+    return render_template("orders/detail.html", order=order, form=FlaskForm())
 
 
 def _own_order_or_404(number: str):
@@ -96,69 +89,3 @@ def received(number: str):
         db.session.commit()
         flash(_("Thank you! The order is marked as received."))
     return redirect(url_for("orders.detail", number=order.number))
-
-
-@bp.app_template_filter("localtime")
-def localtime(moment) -> str:
-    """A stored UTC time as Beijing time, e.g. 2026-11-28 14:05 (the programme is in China)."""
-    if moment is None:
-        return ""
-    return as_utc(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-
-
-# The product page shows 已售 N 件 (the catalogue may not import orders: it asks the template).
-bp.add_app_template_global(units_sold)
-
-
-@bp.app_template_global()
-def order_status_label(status: str) -> str:
-    """An order status in the reader's language."""
-    return {
-        OrderStatus.PENDING_PAYMENT: _("Waiting for payment"),
-        OrderStatus.PAID: _("Paid, to be shipped"),
-        OrderStatus.SHIPPED: _("Shipped"),
-        OrderStatus.DELIVERED: _("Delivered"),
-        OrderStatus.CANCELLED: _("Cancelled"),
-        OrderStatus.REFUNDED: _("Refunded"),
-    }.get(status, status)
-
-
-@bp.app_template_global()
-def order_actor_label(event) -> str:
-    """Who made a change, as buyer and seller both may read it."""
-    labels = {
-        "buyer": _("Buyer"),
-        "guest": _("Buyer"),
-        "seller": _("Seller"),
-        "staff": _("Village Market staff"),
-        "system": _("Village Market (automatic)"),
-        "sandbox": _("Practice payment page"),
-        "stripe": _("Stripe"),
-    }
-    return labels.get(event.actor_kind, event.actor_kind)
-
-
-@bp.app_template_global()
-def order_reason_label(code: str) -> str:
-    """Why a change happened, for the codes the site itself writes."""
-    return {
-        "placed": _("Order placed; stock reserved for 30 minutes."),
-        "payment_failed": _("The payment failed; the stock was released."),
-        "expired": _("Not paid within 30 minutes; the stock was released."),
-        "buyer_cancelled": _("The buyer cancelled before paying; the stock was released."),
-        "replaced": _(
-            "The buyer placed a newer order from the same cart before paying; the stock was released."
-        ),
-        "refunded_at_gateway": _("Refunded at the payment service."),
-        "partly_refunded": _("Part of the order was refunded (see the refunds)."),
-        "address_changed": _("The delivery address was changed (before → after)."),
-        "late_payment_refunded": _(
-            "The payment arrived after the order was cancelled and was refunded in full automatically."
-        ),
-    }.get(code or "", "")
-
-
-@bp.app_template_global()
-def order_statuses() -> tuple[str, ...]:
-    """Every status, for filters."""
-    return OrderStatus.ALL

@@ -1,15 +1,17 @@
 """The one payment interface: what a gateway does, and the events it reports.
 
-Two implementations: sandbox_gateway (a practice payment page on this site, the default) and
-stripe_gateway (Stripe Checkout, when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set).
-Both report what happened as PaymentEvent objects handled by webhooks.process_event(), so one
+This module knows no implementation: the app registers them (init_app, in create_app). Today
+they are sandbox_gateway (a practice payment page on this site, the default) and stripe_gateway
+(Stripe Checkout, when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set). Both report what
+happened as PaymentEvent objects handled by checkout's payment_events.process_event(), so one
 state machine serves both.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from flask import current_app
+from flask import Flask, current_app
 
 
 class EventKind:
@@ -90,20 +92,27 @@ class PaymentGateway(Protocol):
         """
 
 
+#: Makes a gateway from the app's config.
+GatewayMaker = Callable[[Mapping], PaymentGateway]
+
+
+def init_app(app: Flask, makers: Mapping[str, GatewayMaker]) -> None:
+    """Offer these gateways in the app, by name; each is made from the config on first use."""
+    app.extensions["payment_gateway_makers"] = dict(makers)
+    app.extensions["payment_gateways"] = {}
+
+
 def gateway_named(name: str) -> PaymentGateway:
-    """The gateway a payment was made with (one instance per app and gateway)."""
+    """The gateway a payment was made with (one instance per app and gateway).
+
+    Made on first use, so settings changed after the app was built still count.
+    """
     gateways = current_app.extensions.setdefault("payment_gateways", {})
     if name not in gateways:
-        if name == "stripe":
-            from shop.payments.stripe_gateway import StripeGateway
-
-            gateways[name] = StripeGateway(current_app.config)
-        elif name == "sandbox":
-            from shop.payments.sandbox_gateway import SandboxGateway
-
-            gateways[name] = SandboxGateway()
-        else:
+        maker = current_app.extensions.get("payment_gateway_makers", {}).get(name)
+        if maker is None:
             raise ValueError(f"unknown payment gateway {name!r}")
+        gateways[name] = maker(current_app.config)
     return gateways[name]
 
 

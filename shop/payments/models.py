@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.extensions import db
 from shop.models_base import FEN, Timestamped, as_utc, utcnow
@@ -22,6 +23,50 @@ class PaymentStatus:
     CANCELLED = "cancelled"
     ALL = (PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED, EXPIRED, CANCELLED)
     OPEN = (PENDING, REQUIRES_ACTION)
+
+
+#: Where a payment may go from each status. An open payment goes back to pending when an attempt
+#: ends unpaid, and to requires_action when an attempt waits for the buyer. Money that arrives
+#: after the payment failed, expired or was cancelled still makes it succeeded (its orders'
+#: money then goes straight back). A succeeded payment stays so: refunds are counted in
+#: refunded_fen.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.EXPIRED,
+            PaymentStatus.CANCELLED,
+        }
+    ),
+    PaymentStatus.REQUIRES_ACTION: frozenset(
+        {
+            PaymentStatus.PENDING,
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.EXPIRED,
+            PaymentStatus.CANCELLED,
+        }
+    ),
+    PaymentStatus.SUCCEEDED: frozenset(),
+    PaymentStatus.FAILED: frozenset({PaymentStatus.SUCCEEDED}),
+    PaymentStatus.EXPIRED: frozenset({PaymentStatus.SUCCEEDED}),
+    PaymentStatus.CANCELLED: frozenset({PaymentStatus.SUCCEEDED}),
+}
+
+#: Who moves a payment: the buyer (signed in or a guest), a seller or staff cancelling its
+#: orders, the expiry job, or a gateway's event.
+PAYMENT_ACTORS = ("buyer", "guest", "seller", "staff", "system", "sandbox", "stripe")
+
+
+class InvalidPaymentTransition(Exception):
+    """The payment cannot move from its status to the one asked for (or someone moved it first)."""
+
+    def __init__(self, current: str, wanted: str):
+        super().__init__(f"a payment cannot go from {current} to {wanted}")
+        self.current = current
+        self.wanted = wanted
 
 
 class PaymentMethod:
@@ -76,7 +121,7 @@ class Payment(Timestamped, db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Attempts the gateway refused so far (a declined card). The orders stay reserved for
-    #: another try; webhooks.DECLINES_ALLOWED says after how many the checkout fails.
+    #: another try; checkout's payment_events.DECLINES_ALLOWED says after how many the checkout fails.
     declines: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The cart this checkout was placed from, and what it showed (the checkout's quote): the
     #: same cart state submitted again lands on this payment instead of making a second one.
@@ -94,6 +139,55 @@ class Payment(Timestamped, db.Model):
     orders: Mapped[list["Order"]] = relationship(  # noqa: F821
         back_populates="payment", order_by="Order.id"
     )
+    #: Its status moves, oldest first (set_status adds them).
+    status_changes: Mapped[list["PaymentStatusChange"]] = relationship(
+        back_populates="payment", order_by="PaymentStatusChange.id", passive_deletes=True
+    )
+
+    def can_move_to(self, status: str) -> bool:
+        """True when ALLOWED_TRANSITIONS lets this payment move to `status` now."""
+        return status in ALLOWED_TRANSITIONS[self.status]
+
+    def set_status(self, new: str, actor: str, code: str = "") -> "PaymentStatusChange | None":
+        """Move the payment to `new` and record who did it (an actor kind) and why. Flushes.
+
+        Asking for the status it already has does nothing and records nothing (returns None):
+        an attempt ending while the payment already waits for the buyer's choice, or a second
+        QR code chosen, is not a move, and its history stays free of such noise. The move is a
+        compare-and-set in the database (`... WHERE status = :current`), so of two requests
+        racing, the second never overwrites the first: when the first made this same move (two
+        taps of Cancel), the second does nothing; otherwise it is refused.
+
+        :raises InvalidPaymentTransition: when ALLOWED_TRANSITIONS forbids it, or the payment has
+            just been moved elsewhere by someone else (nothing is changed then).
+        """
+        if actor not in PAYMENT_ACTORS:
+            raise ValueError(f"unknown actor {actor!r}")
+        current = self.status
+        if new == current:
+            return None
+        if not self.can_move_to(new):
+            raise InvalidPaymentTransition(current, new)
+        db.session.flush()
+        moved = db.session.execute(
+            update(Payment)
+            .where(Payment.id == self.id, Payment.status == current)
+            .values(status=new, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            db.session.refresh(self, ["status"])
+            if self.status == new:
+                return None
+            raise InvalidPaymentTransition(self.status, new)
+        set_committed_value(self, "status", new)
+        # Made with payment=self rather than appended, so the history is not loaded to add to it.
+        change = PaymentStatusChange(
+            payment=self, from_status=current, to_status=new, actor_kind=actor, code=code
+        )
+        db.session.add(change)
+        db.session.flush()
+        return change
 
     @property
     def method_label(self) -> str:
@@ -108,6 +202,29 @@ class Payment(Timestamped, db.Model):
 
     def __repr__(self) -> str:
         return f"<Payment {self.gateway} {self.amount_fen} {self.status}>"
+
+
+class PaymentStatusChange(db.Model):
+    """One move in a payment's life: when, from which status to which, who (a kind), and why."""
+
+    __tablename__ = "payment_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payment.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    #: One of PAYMENT_ACTORS: buyer, guest, seller, staff, system, sandbox or stripe.
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    #: Why, in words the site could translate: expired, payment_failed, buyer_cancelled...
+    code: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    payment: Mapped["Payment"] = relationship(back_populates="status_changes")
+
+    def __repr__(self) -> str:
+        return f"<PaymentStatusChange {self.payment_id} {self.from_status}->{self.to_status}>"
 
 
 class WebhookEvent(db.Model):

@@ -1,9 +1,9 @@
 """The sandbox: a practice payment page on this site that behaves like a hosted checkout.
 
 It takes only Stripe's well-known test card numbers, or shows a practice WeChat Pay / Alipay QR
-code whose buttons decide what the scan does. Whatever happens is reported as a
-PaymentEvent to webhooks.process_event(), exactly like a Stripe webhook, so the sandbox
-exercises the same order state machine that real payments use.
+code whose buttons decide what the scan does. Whatever happens to the orders is reported as a
+PaymentEvent to checkout's payment_events.process_event(), exactly like a Stripe webhook, so
+the sandbox exercises the same order state machine that real payments use.
 
 A card number is read from the form, compared, and forgotten: it is never stored, logged, put
 in the session or shown back on the page.
@@ -79,13 +79,38 @@ def qr_expired_event(payment) -> PaymentEvent:
     return new_event(payment, EventKind.ATTEMPT_EXPIRED, "payment_intent.payment_failed")
 
 
+#: What each button under the practice QR code reports: paid, a refused attempt (counted like a
+#: declined card), or the code expired unscanned.
+QR_SCAN_EVENTS = {"paid": paid_event, "failed": declined_event, "timeout": qr_expired_event}
+
+
+def qr_scan_event(payment, action: str) -> PaymentEvent:
+    """The event a QR code button reports ("paid", "failed" or "timeout")."""
+    return QR_SCAN_EVENTS[action](payment)
+
+
 def start_qr_attempt(payment, method: str) -> None:
     """The buyer chose to pay by scanning a QR code: the payment waits for the scan, as a
     Stripe PaymentIntent for WeChat Pay or Alipay waits in requires_action."""
     if method not in PaymentMethod.QR:
         raise ValueError(f"not a QR payment method: {method!r}")
     payment.method = method
-    payment.status = PaymentStatus.REQUIRES_ACTION
+    payment.set_status(PaymentStatus.REQUIRES_ACTION, "sandbox", code="qr_shown")
+
+
+def card_attempt(payment, outcome: str) -> PaymentEvent | None:
+    """A test card that is not refused outright is tried: it replaces a QR code still waiting
+    to be scanned. Returns the event it reports (paid or declined), or None when the payment
+    now waits for the card's confirmation step (like a bank's 3-D Secure page)."""
+    if outcome == CardOutcome.REFUSED:
+        raise ValueError("a refused card number is never tried")
+    payment.method = PaymentMethod.CARD
+    if outcome == CardOutcome.PAYS:
+        return paid_event(payment)
+    if outcome == CardOutcome.DECLINED:
+        return declined_event(payment)
+    payment.set_status(PaymentStatus.REQUIRES_ACTION, "sandbox", code="card_confirmation")
+    return None
 
 
 def qr_address(payment) -> str:

@@ -20,6 +20,7 @@ from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, parse_m
 from shop.parsing import NotAWholeNumber, id_or_none, whole_number
 from shop.sellers import services
 from shop.sellers.forms import MOST_UNITS, SKU_PATTERN
+from shop.spreadsheets import cell_text, csv_cell
 
 COLUMNS = (
     "product_id",
@@ -39,8 +40,6 @@ PRODUCT_FIELDS = ("title_zh", "title_en", "category")
 MAX_ROWS = 5000
 #: Longest text per column, as the database stores it.
 TEXT_LIMITS = {"title_zh": 120, "title_en": 120, "spec_zh": 80, "spec_en": 80}
-#: Spreadsheet programs run cells starting with these as formulas (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnreadableFile(ValueError):
@@ -82,16 +81,6 @@ class ImportPlan:
         return not self.problems
 
 
-def _safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A leading apostrophe makes spreadsheets show the text instead of running it.
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _unsafe_cell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
-
-
 def export_csv(shop: Shop) -> bytes:
     """All the shop's variants as UTF-8 CSV with a byte-order mark (Excel then reads Chinese)."""
     products = db.session.scalars(
@@ -107,7 +96,7 @@ def export_csv(shop: Shop) -> bytes:
         for variant in product.variants:
             writer.writerow(
                 [
-                    _safe_cell(value)
+                    csv_cell(value)
                     for value in (
                         product.id,
                         variant.sku or "",
@@ -404,7 +393,7 @@ def plan_import(shop: Shop, data: bytes) -> ImportPlan:
     try:
         for row in reader:
             cells = {
-                name: _unsafe_cell(value.strip())
+                name: cell_text(value.strip())
                 for name, value in row.items()
                 if name in COLUMNS and isinstance(value, str)
             }

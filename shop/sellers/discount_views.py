@@ -21,20 +21,17 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from products.models import Discount, DiscountKind
-from products.services import current_discount
 from shop.extensions import db
 from shop.models_base import as_utc, current_language, utcnow
 from shop.money import fen_to_decimal_text
-from shop.orders.views import BEIJING
 from shop.parsing import id_or_none, row_id
 from shop.sellers import discounts as services
+from shop.sellers.access import shop_required
 from shop.sellers.forms import MOST_UNITS, WholeNumberField, YuanField
 from shop.sellers.services import NotYours
-from shop.sellers.views import shop_required
+from shop.templating import BEIJING
 
 bp = Blueprint("discounts", __name__, url_prefix="/sell/discounts")
-# Product cards mark a product sold at a discount price right now.
-bp.add_app_template_global(current_discount, "product_discount")
 
 #: What a datetime-local input sends (browsers add seconds only when asked to).
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]

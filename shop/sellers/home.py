@@ -18,8 +18,8 @@ from shop.extensions import db
 from shop.messages.models import Message, MessageAuthor, MessageKind, RequestState, Thread
 from shop.models_base import utcnow
 from shop.orders.models import Order, OrderStatus
-from shop.orders.views import BEIJING
 from shop.sellers.services import own_products
+from shop.templating import BEIJING
 
 #: A listing scoring below this needs work (the listing page shows the tips).
 GOOD_QUALITY = 80

@@ -1,14 +1,15 @@
 """The seller's home board at /sell/: the to-do list of a working day.
 
 The route joins the workspace's blueprint (its endpoint stays `sellers.home`, which the header
-links to); shop/__init__.py imports this module before registering that blueprint.
+links to); create_app imports this module before registering that blueprint.
 """
 
 from flask import g, render_template
 from flask_login import current_user
 
 from shop.sellers import home
-from shop.sellers.views import bp, shop_required
+from shop.sellers.access import shop_required
+from shop.sellers.blueprint import bp
 
 
 @bp.get("/", endpoint="home")

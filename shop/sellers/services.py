@@ -7,7 +7,7 @@ the view already loaded through `own_*` lookups, so ownership is checked before 
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -30,6 +30,7 @@ from products.storage import image_store
 from shop import signals
 from shop.accounts.models import Role, User
 from shop.extensions import db
+from shop.orders.services import variants_ever_ordered
 
 #: Photos one listing may have; more than this slows its page and rarely helps a buyer.
 MAX_PHOTOS = 12
@@ -455,29 +456,10 @@ def archive_listing(product: Product) -> None:
     db.session.flush()
 
 
-#: Checks answering "was any of these variant ids ever ordered?". Orders do not exist yet;
-#: the orders feature registers its check with register_order_check(), so this module
-#: never imports orders and deletion stays safe the day order lines appear.
-_order_checks: list[Callable[[list[int]], bool]] = []
-
-
-def register_order_check(check: Callable[[list[int]], bool]) -> Callable[[list[int]], bool]:
-    """Add a check that says whether any of the given variant ids was ever ordered."""
-    if check not in _order_checks:
-        _order_checks.append(check)
-    return check
-
-
-def unregister_order_check(check: Callable[[list[int]], bool]) -> None:
-    """Remove a check added with register_order_check (tests, plugin unloading)."""
-    if check in _order_checks:
-        _order_checks.remove(check)
-
-
 def was_ever_ordered(variant_ids: Iterable[int]) -> bool:
-    """True when any of these variants appears in an order (today: no orders exist yet)."""
+    """True when any of these variants appears in an order line (it is then kept, not deleted)."""
     ids = [variant_id for variant_id in variant_ids if variant_id is not None]
-    return bool(ids) and any(check(ids) for check in _order_checks)
+    return bool(ids) and variants_ever_ordered(ids)
 
 
 def can_delete(product: Product) -> bool:

@@ -4,10 +4,7 @@ Exhibitors and trainees use the very same pages; a trainee's shop is a practice 
 shows publicly. Any id that is not the current seller's answers 404, whoever it belongs to.
 """
 
-from functools import wraps
-
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -25,7 +22,7 @@ from wtforms import SelectChoice
 
 from products import price_range
 from products import services as catalogue
-from products.images import ImageRejected, ProcessedImage, thumbnail_name
+from products.images import ImageRejected, ProcessedImage
 from products.models import Product, ProductStatus, ShopKind
 from shop.accounts.auth import role_required
 from shop.accounts.models import Role
@@ -34,6 +31,8 @@ from shop.models_base import current_language
 from shop.money import InvalidMoney, MoneyTooLarge, fen_to_decimal_text, format_fen, parse_money
 from shop.parsing import NotAWholeNumber, id_or_none, whole_number, whole_number_or
 from shop.sellers import csv_io, pending_photos, services
+from shop.sellers.access import own_product_or_404, shop_required
+from shop.sellers.blueprint import bp
 from shop.sellers.forms import (
     MOST_UNITS,
     ImportForm,
@@ -44,41 +43,8 @@ from shop.sellers.forms import (
     VariantForm,
 )
 
-bp = Blueprint("sellers", __name__, url_prefix="/sell")
-# Prices in inputs and CSV cells are plain yuan (39.90), not the ¥ text of the money filter.
-bp.add_app_template_filter(fen_to_decimal_text, "yuan_text")
-
 #: The biggest CSV file accepted (a shop's whole catalogue is a few hundred kilobytes).
 MAX_CSV_BYTES = 2 * 1024 * 1024
-
-
-@bp.app_template_global()
-def thumbnail_url(key: str) -> str:
-    """Address of the square thumbnail of a stored photo or logo."""
-    return url_for("catalogue.media", name=thumbnail_name(key))
-
-
-def shop_required(view):
-    """Seller role required (else 403), and an open shop (else on to the form that opens one)."""
-
-    @wraps(view)
-    @role_required(Role.EXHIBITOR, Role.TRAINEE)
-    def wrapped(*args, **kwargs):
-        g.shop = services.shop_of(current_user)
-        if g.shop is None:
-            flash(_("First, open your shop."))
-            return redirect(url_for("sellers.shop"))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def own_product_or_404(product_id: int) -> Product:
-    """One of the current seller's products; any other id is a 404."""
-    try:
-        return services.own_product(g.shop, product_id)
-    except services.NotYours:
-        abort(404)
 
 
 def _own_or_404(lookup, *args):

@@ -19,19 +19,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
+from products.divisions import format_address
 from products.models import Product, ProductStatus, Shop, Variant
 from products.services import purchase_info
+from products.shipping import ships_to
 from shop.cart import services as carts
 from shop.cart.models import Cart
-from shop.checkout.divisions import format_address
+from shop.checkout import payment_events
 from shop.checkout.services import CheckoutError, Delivery, place_order
-from shop.checkout.shipping import ships_to
 from shop.extensions import db
 from shop.messages.models import Message, MessageKind, RequestState, Thread
 from shop.messages.services import post_buyer_message
 from shop.money import format_fen
 from shop.orders.models import Order, OrderStatus
-from shop.payments import sandbox_gateway, webhooks
+from shop.payments import sandbox_gateway
 
 # --- Scenarios -----------------------------------------------------------------------------
 
@@ -411,7 +412,7 @@ def buy(shop: Shop, customer: Customer, wanted: dict[Variant, int], note: str = 
     except (carts.CartError, CheckoutError) as error:
         raise CustomerNotSent(CustomerNotSent.CHECKOUT_FAILED) from error
     # The sandbox page pays the same way: the paid event goes through the webhook processing.
-    webhooks.process_event(sandbox_gateway.paid_event(payment))
+    payment_events.process_event(sandbox_gateway.paid_event(payment))
     (order,) = payment.orders
     if order.status != OrderStatus.PAID:
         raise CustomerNotSent(CustomerNotSent.CHECKOUT_FAILED)

@@ -11,34 +11,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from products.models import Discount, Product, ProductStatus, Shop, ShopKind
+from shop.accounts.join_codes import MAX_CODE_INPUT, UnknownJoinCode
 from shop.accounts.models import Role, User
 from shop.extensions import db
+from shop.messages import services as inbox
 from shop.messages.models import Message, Thread
 from shop.models_base import as_utc, utcnow
 from shop.orders import services as orders
-from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from shop.payments.models import Payment
+from shop.orders.models import Order, OrderStatus
+from shop.payments import services as payments
 from shop.training.lessons import LESSON_KEYS
 from shop.training.models import Cohort, CohortMember, LessonCompletion
 
 #: Orders whose stock is still held for them: reserved at checkout and not shipped yet.
 STOCK_HELD = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
-#: Longer than any join code with its spaces and dashes: anything longer is not one.
-MAX_CODE_INPUT = 40
 
 
 class TrainingError(ValueError):
     """A training rule was not met; the message is for the person (already translated)."""
-
-
-class UnknownJoinCode(TrainingError):
-    """No cohort has this join code."""
 
 
 class NotAPracticeShop(TrainingError):
@@ -128,9 +124,7 @@ def cohort_to_join(code: str | None) -> Cohort:
     """
     cohort = cohort_by_code(code)
     if cohort is None:
-        raise UnknownJoinCode(
-            _("No cohort has this join code. Check it with your trainer and type it again.")
-        )
+        raise UnknownJoinCode()
     return cohort
 
 
@@ -270,7 +264,7 @@ def reset_practice_shop(shop: Shop) -> ResetResult:
     )
     # The same lock order as every payment change, so a practice payment arriving right now
     # either lands before the reset (and its stock is counted) or finds its orders gone.
-    locked = [orders.lock_payment(payment_id) for payment_id in payment_ids]
+    locked = [orders.lock_checkout(payment_id) for payment_id in payment_ids]
     shop_orders = db.session.scalars(
         select(Order)
         .where(Order.shop_id == shop.id)
@@ -281,36 +275,14 @@ def reset_practice_shop(shop: Shop) -> ResetResult:
         if order.status in STOCK_HELD:
             orders.release_stock(order)
     order_ids = [order.id for order in shop_orders]
-    thread_ids = select(Thread.id).where(Thread.shop_id == shop.id).scalar_subquery()
-    messages = db.session.execute(
-        delete(Message)
-        .where(Message.thread_id.in_(thread_ids))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.execute(
-        delete(Thread).where(Thread.shop_id == shop.id).execution_options(synchronize_session=False)
-    )
-    if order_ids:
-        for model in (OrderEvent, OrderLine):
-            db.session.execute(
-                delete(model)
-                .where(model.order_id.in_(order_ids))
-                .execution_options(synchronize_session=False)
-            )
-        db.session.execute(
-            delete(Order)
-            .where(Order.id.in_(order_ids))
-            .execution_options(synchronize_session=False)
-        )
-    if payment_ids:
-        db.session.execute(
-            delete(Payment)
-            .where(Payment.id.in_(payment_ids), ~exists().where(Order.payment_id == Payment.id))
-            .execution_options(synchronize_session=False)
-        )
+    # Each package deletes its own rows: threads first (they point to orders), then the orders,
+    # then the payments no order points to any more (a checkout may also have paid other shops).
+    messages = inbox.delete_threads(shop)
+    orders.delete_orders(order_ids)
+    payments.delete_payments(orders.orderless_payments(payment_ids))
     # The deleted rows must not linger in this session (expunging an order takes its lines).
     for gone in (*shop_orders, *locked):
         if gone is not None and gone in db.session:
             db.session.expunge(gone)
     db.session.flush()
-    return ResetResult(orders=len(order_ids), messages=messages or 0)
+    return ResetResult(orders=len(order_ids), messages=messages)

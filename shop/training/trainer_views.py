@@ -20,16 +20,16 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from products.addresses import site_url
 from products.images import qr_svg
 from products.services import quality_score
-from products.views import site_url
 from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.models_base import as_utc, utcnow
-from shop.orders.seller_views import csv_cell
-from shop.orders.views import BEIJING
 from shop.sellers.services import selectable_regions
+from shop.spreadsheets import csv_cell
+from shop.templating import BEIJING
 from shop.training import cohorts
 from shop.training import services as training
 from shop.training.cohort_forms import CohortForm, GraduateForm

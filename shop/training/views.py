@@ -21,7 +21,7 @@ from shop.extensions import db
 from shop.sellers import services as sellers
 from shop.sellers.forms import ShopForm
 from shop.training import lessons, services
-from shop.training import share as share_kit
+from shop.training import sharing as share_kit
 from shop.training.forms import JoinForm, ResetForm
 
 bp = Blueprint("training", __name__, url_prefix="/train")

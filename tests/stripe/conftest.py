@@ -3,7 +3,7 @@
 import pytest
 
 from shop.extensions import db
-from tests.conftest import build_app, reset_database
+from tests.helpers import build_app, reset_database
 from tests.stripe_fakes import RecordedStripe, recording, stripe_config
 
 

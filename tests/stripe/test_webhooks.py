@@ -15,7 +15,7 @@ from shop.accounts.models import OutboxMessage
 from shop.extensions import db
 from shop.orders.models import OrderEvent
 from shop.payments.models import WebhookEvent
-from tests.conftest import build_app, reset_database
+from tests.helpers import build_app, reset_database
 from tests.shopping import add_to_cart, orders_of, payment_token, place_order, stock_of, variant_id
 from tests.stripe_fakes import (
     payment_row,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DATA_FILE = Path(__file__).resolve().parents[2] / "static" / "data" / "china-divisions.json"
+DATA_FILE = Path(__file__).resolve().parents[1] / "static" / "data" / "china-divisions.json"
 #: Shorter than this, a typed name is not completed ("宿州" finds 宿州市, "宿" finds nothing).
 MIN_PREFIX = 2
 _SPACES = re.compile(r"\s+")

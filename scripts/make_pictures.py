@@ -8,7 +8,7 @@ the same pictures.
 
 Run from the repository root::
 
-    .venv/bin/python seed_data/make_pictures.py
+    .venv/bin/python scripts/make_pictures.py
 
 ``PICTURES`` maps each product key to a motif (drawing function) and a palette. The
 script stops with an error if a product in the TOML files has no entry there, so no
@@ -29,7 +29,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFilter
 
-SEED_DIR = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "seed_data"
 SHOPS_DIR = SEED_DIR / "shops"
 OUT_DIR = SEED_DIR / "pictures"
 
@@ -1547,7 +1548,7 @@ def main() -> int:
         motif, p = PICTURES[key]
         out = OUT_DIR / f"{key}.webp"
         render(key, motif, p).save(out, "WEBP", quality=80, method=6)
-        print(f"{out.relative_to(SEED_DIR.parent)}  {out.stat().st_size // 1024} KB")
+        print(f"{out.relative_to(ROOT)}  {out.stat().st_size // 1024} KB")
     print(f"{len(keys)} pictures in {time.perf_counter() - started:.1f}s")
     return 0
 

@@ -13,15 +13,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import update
 
 from products.images import qr_svg
+from shop.checkout import payment_events
+from shop.checkout.payment_forms import QrChoiceForm, QrScanForm, SandboxCardForm
 from shop.extensions import csrf, db
-from shop.models_base import utcnow
 from shop.orders import services as orders
-from shop.orders.views import localtime
-from shop.payments import sandbox_gateway, webhooks
-from shop.payments.forms import QrChoiceForm, QrScanForm, SandboxCardForm
+from shop.payments import sandbox_gateway
+from shop.payments import services as payments
 from shop.payments.gateway import (
     GatewayError,
     InvalidSignature,
@@ -30,6 +29,7 @@ from shop.payments.gateway import (
 )
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.payments.sandbox_gateway import CardOutcome
+from shop.templating import localtime
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 
@@ -41,7 +41,7 @@ _TOKEN_LENGTH = 64
 def _payment_or_404(token: str, gateway: str | None = None) -> Payment:
     if len(token) > _TOKEN_LENGTH or "\x00" in token:
         abort(404)
-    payment = orders.payment_by_token(token)
+    payment = payments.payment_by_token(token, orders.ORDERS_WITH_SHOPS)
     if payment is None or (gateway and payment.gateway != gateway):
         abort(404)
     return payment
@@ -89,8 +89,13 @@ def _to_checkout(payment: Payment):
 
 def _declined(payment: Payment):
     """A refused attempt: back to the payment page with the orders kept, until attempts run out."""
-    webhooks.process_event(sandbox_gateway.declined_event(payment))
+    payment_events.process_event(sandbox_gateway.declined_event(payment))
     db.session.commit()
+    return _after_decline(payment)
+
+
+def _after_decline(payment: Payment):
+    """Back to the payment page while attempts are left, else to the cancelled checkout."""
     if payment.is_open:
         return _to_checkout(payment)
     if payment.method in PaymentMethod.QR:
@@ -106,16 +111,8 @@ def _declined(payment: Payment):
 
 
 def _hold(payment: Payment) -> Payment:
-    """Lock the payment's row until commit and read it again: a second tap of the same button
-    waits here for the first, then sees what the first did. An UPDATE first, because that
-    locks on SQLite too; then the row is read under the lock."""
-    db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return orders.lock_payment(payment.id)
+    """The payment locked and read again (see payments.hold_payment)."""
+    return payments.hold_payment(payment.id, orders.ORDERS_WITH_LINES)
 
 
 def _waiting_for_card_confirmation(payment: Payment) -> bool:
@@ -141,20 +138,15 @@ def sandbox_checkout(token: str):
         # The number is not needed any more: nothing below keeps, logs or shows it.
         form.card_number.data = ""
         if outcome != CardOutcome.REFUSED:
-            # A card attempt replaces a QR code still waiting to be scanned.
-            payment.method = PaymentMethod.CARD
-        if outcome == CardOutcome.PAYS:
-            webhooks.process_event(sandbox_gateway.paid_event(payment))
+            payment_events.pay_with_sandbox_card(payment, outcome)
             db.session.commit()
+            if outcome == CardOutcome.DECLINED:
+                return _after_decline(payment)
+            if outcome == CardOutcome.NEEDS_CONFIRMATION:
+                return redirect(url_for("payments.sandbox_confirm", token=token), code=303)
             return _done(payment)
-        if outcome == CardOutcome.DECLINED:
-            return _declined(payment)
-        if outcome == CardOutcome.NEEDS_CONFIRMATION:
-            payment.status = PaymentStatus.REQUIRES_ACTION
-            db.session.commit()
-            return redirect(url_for("payments.sandbox_confirm", token=token), code=303)
         refused = True
-    allowed = webhooks.DECLINES_ALLOWED.get(payment.gateway)
+    allowed = payment_events.DECLINES_ALLOWED.get(payment.gateway)
     return render_template(
         "payments/sandbox_checkout.html",
         payment=payment,
@@ -211,14 +203,12 @@ def sandbox_qr(token: str, method: str):
             # A second tap, or another tab, after the first moved the payment on.
             db.session.commit()
             return _to_checkout(payment) if payment.is_open else _done(payment)
+        payment_events.process_event(sandbox_gateway.qr_scan_event(payment, form.action.data))
+        db.session.commit()
         if form.action.data == "paid":
-            webhooks.process_event(sandbox_gateway.paid_event(payment))
-            db.session.commit()
             return _done(payment)
         if form.action.data == "failed":
-            return _declined(payment)
-        webhooks.process_event(sandbox_gateway.qr_expired_event(payment))
-        db.session.commit()
+            return _after_decline(payment)
         flash(
             _(
                 "The QR code expired before it was paid. Nothing was charged. Your orders are kept until %(time)s (Beijing time): show a new code or pay another way.",
@@ -252,7 +242,7 @@ def sandbox_confirm(token: str):
     form = FlaskForm()
     if form.validate_on_submit():
         if request.form.get("action") == "complete":
-            webhooks.process_event(sandbox_gateway.paid_event(payment))
+            payment_events.process_event(sandbox_gateway.paid_event(payment))
             db.session.commit()
         else:
             return _declined(payment)
@@ -275,8 +265,8 @@ def stripe_webhook():
         current_app.logger.warning("Refused a Stripe webhook: %s", error)
         return {"error": "invalid signature"}, 400
     try:
-        outcome = webhooks.process_event(event)
-    except webhooks.EventTooEarly as error:
+        outcome = payment_events.process_event(event)
+    except payment_events.EventTooEarly as error:
         db.session.rollback()
         current_app.logger.info("Stripe event %s came early: %s", event.id, error)
         # Stripe sends it again later, after the event this one depends on.

@@ -1,6 +1,7 @@
 """Payment events, from Stripe's webhook or the sandbox's page: verify, handle once, dispatch.
 
-Both gateways end here, so one state machine decides what a payment event does to orders.
+Both gateways end here, so one state machine decides what a payment event does to the payment
+and its orders (which is why it lives in checkout, above both).
 Each event id is claimed in the webhook_event table (unique) in the same transaction as its
 effects: a second delivery, even one racing the first, finds the id taken and changes nothing.
 """
@@ -14,6 +15,7 @@ from shop.extensions import db
 from shop.models_base import utcnow
 from shop.orders import services as orders
 from shop.orders.models import OrderStatus
+from shop.payments import sandbox_gateway
 from shop.payments.gateway import EventKind, PaymentEvent
 from shop.payments.models import Payment, PaymentStatus, WebhookEvent
 
@@ -66,7 +68,7 @@ def _payment_for(event: PaymentEvent) -> Payment | None:
     if not conditions:
         return None
     payment_id = db.session.scalar(select(Payment.id).where(or_(*conditions)).limit(1))
-    return orders.lock_payment(payment_id) if payment_id is not None else None
+    return orders.lock_checkout(payment_id) if payment_id is not None else None
 
 
 def _succeeded(event: PaymentEvent, payment: Payment) -> str:
@@ -90,7 +92,8 @@ def _succeeded(event: PaymentEvent, payment: Payment) -> str:
     if payment.status == PaymentStatus.SUCCEEDED:
         return "already paid"
     _note_method(event, payment)
-    payment.status = PaymentStatus.SUCCEEDED
+    # Also from failed, expired or cancelled: the money came, and goes back below.
+    payment.set_status(PaymentStatus.SUCCEEDED, event.gateway, code="paid")
     payment.paid_at = utcnow()
     paid = refunded = 0
     for order in payment.orders:
@@ -106,7 +109,7 @@ def _closed(event: PaymentEvent, payment: Payment, status: str, code: str) -> st
     if payment.status not in PaymentStatus.OPEN:
         # Out of order or late (e.g. "expired" after "paid"): what happened first stands.
         return f"ignored: payment already {payment.status}"
-    payment.status = status
+    payment.set_status(status, event.gateway, code=code)
     cancelled = sum(
         orders.cancel_unpaid(order, event.gateway, code=code) for order in payment.orders
     )
@@ -120,13 +123,17 @@ def _note_method(event: PaymentEvent, payment: Payment) -> None:
 
 
 def _attempt_ended(event: PaymentEvent, payment: Payment) -> None:
-    """An attempt is over unpaid: the buyer chooses how to pay again, the orders stay."""
+    """An attempt is over unpaid: note how it was made, and whether the checkout page ended."""
     _note_method(event, payment)
-    # Back to choosing how to pay (a failed bank confirmation or QR code leads back there too).
-    payment.status = PaymentStatus.PENDING
     if event.checkout_ended:
         # The next try needs a new checkout page from the gateway.
         payment.checkout_url = None
+
+
+def _back_to_choosing(event: PaymentEvent, payment: Payment, code: str) -> None:
+    """The buyer chooses how to pay again (a failed bank confirmation or QR code leads back
+    there too); the orders stay."""
+    payment.set_status(PaymentStatus.PENDING, event.gateway, code=code)
 
 
 def _attempt_expired(event: PaymentEvent, payment: Payment) -> str:
@@ -134,6 +141,7 @@ def _attempt_expired(event: PaymentEvent, payment: Payment) -> str:
     if payment.status not in PaymentStatus.OPEN:
         return f"ignored: payment already {payment.status}"
     _attempt_ended(event, payment)
+    _back_to_choosing(event, payment, "attempt_expired")
     return "attempt expired: orders kept for another try"
 
 
@@ -146,6 +154,7 @@ def _declined(event: PaymentEvent, payment: Payment) -> str:
     allowed = DECLINES_ALLOWED.get(payment.gateway)
     if allowed is not None and payment.declines >= allowed:
         return _closed(event, payment, PaymentStatus.FAILED, "payment_failed")
+    _back_to_choosing(event, payment, "declined")
     return f"declined ({payment.declines}): orders kept for another try"
 
 
@@ -199,3 +208,11 @@ def process_event(event: PaymentEvent) -> str:
     )
     db.session.flush()
     return outcome
+
+
+def pay_with_sandbox_card(payment: Payment, outcome: str) -> None:
+    """A test card was tried on the sandbox's page: it pays, is declined (both handled here as
+    the events a gateway sends), or leaves the payment waiting for its confirmation step."""
+    event = sandbox_gateway.card_attempt(payment, outcome)
+    if event is not None:
+        process_event(event)

@@ -12,10 +12,10 @@ from shop.accounts.auth import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.money import fen_to_decimal_text, format_fen
-from shop.orders import seller_list, services
+from shop.orders import services
 from shop.orders.forms import ReasonForm, RefundForm, ShipForm
+from shop.orders.labels import order_status_label
 from shop.orders.models import InvalidTransition, OrderStatus
-from shop.orders.views import localtime, order_status_label
 from shop.parsing import (
     InvalidMoney,
     NotAWholeNumber,
@@ -24,14 +24,13 @@ from shop.parsing import (
     whole_number_or,
 )
 from shop.payments.gateway import GatewayError
-from shop.sellers.services import register_order_check
+from shop.sellers import order_list
+from shop.spreadsheets import csv_cell
+from shop.templating import localtime
 
 bp = Blueprint("seller_orders", __name__, url_prefix="/sell/orders")
 
 SELLER_ROLES = (Role.EXHIBITOR, Role.TRAINEE)
-
-# A listing or variant that was ever ordered must be kept for the order history.
-register_order_check(services.variants_ever_ordered)
 PER_PAGE = 50
 
 
@@ -46,7 +45,7 @@ def _own_order_or_404(number: str):
 def _status_filter() -> str:
     """The tab (or single state) asked for; "" for every order. Anything else is a 400."""
     status = request.args.get("status") or ""
-    if status not in seller_list.FILTERS:
+    if status not in order_list.FILTERS:
         abort(400)
     return status
 
@@ -58,7 +57,7 @@ def order_tab_label(tab: str) -> str:
         OrderStatus.PENDING_PAYMENT: _("To pay"),
         OrderStatus.PAID: _("To ship"),
         OrderStatus.SHIPPED: _("Shipped"),
-        seller_list.AFTER_SALE: _("Refunds and after-sales"),
+        order_list.AFTER_SALE: _("Refunds and after-sales"),
     }[tab]
 
 
@@ -68,18 +67,18 @@ def index():
     """The seller's orders by tab (to pay, to ship, shipped, after-sales) with their counts."""
     status = _status_filter()
     page = whole_number_or(request.args.get("page"), 1, least=1)
-    counts = seller_list.tab_counts(current_user)
+    counts = order_list.tab_counts(current_user)
     # A state without a tab of its own (delivered, cancelled, refunded) is counted when listed.
     total = counts.get(status)
     if total is None:
-        total = seller_list.count_orders(current_user, status)
-    rows = seller_list.page_of_orders(current_user, status, page, PER_PAGE)
+        total = order_list.count_orders(current_user, status)
+    rows = order_list.page_of_orders(current_user, status, page, PER_PAGE)
     return render_template(
         "orders/seller_list.html",
         rows=rows,
         status=status,
-        tabs=[(tab, order_tab_label(tab), counts[tab]) for tab in seller_list.TABS],
-        buyer_place=seller_list.buyer_place,
+        tabs=[(tab, order_tab_label(tab), counts[tab]) for tab in order_list.TABS],
+        buyer_place=order_list.buyer_place,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
         total=total,
@@ -336,12 +335,6 @@ CSV_COLUMNS = (
 )
 
 
-def csv_cell(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (buyers type the names and notes)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/export.csv")
 @role_required(*SELLER_ROLES)
 def export():
@@ -350,7 +343,7 @@ def export():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for order in seller_list.orders_for_export(current_user, status):
+    for order in order_list.orders_for_export(current_user, status):
         writer.writerow(
             csv_cell(value)
             for value in [
