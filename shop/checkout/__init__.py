@@ -1,1 +1,1 @@
-"""Checkout: the address form and place_order(), one order per shop in one payment."""
+"""Checkout: place_order() makes one order per shop and one payment; paying, and what payment events do to orders."""

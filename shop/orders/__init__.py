@@ -1,4 +1,4 @@
-"""Orders: the status machine and audit trail, buyer pages, seller pages, notices."""
+"""Orders: the status machine and audit trail, refunds, expiry, the buyer's pages, notices."""
 
 from flask import Flask
 

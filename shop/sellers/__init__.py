@@ -1,1 +1,1 @@
-"""The seller workspace: shop profile, listings, photos, stock and CSV."""
+"""The seller workspace: shop profile, listings, photos, stock and CSV, discounts, orders."""
