@@ -1,9 +1,9 @@
-"""The search page (/search); products.search_page reads the request and loads the results."""
+"""The search page (/search); products.search.service reads the request and loads the results."""
 
 from flask import Blueprint, render_template, request
 
 from products import search
-from products.search_page import BadSearch, SearchPage, featured_products, find, parse_search
+from products.search.service import BadSearch, SearchPage, featured_products, find, parse_search
 
 bp = Blueprint("search", __name__)
 

@@ -32,15 +32,12 @@ from products.cache import (
 )
 from products.images import qr_svg
 from products.models import Product, Shop
-from products.storage import image_store
+from products.storage import IMMUTABLE, image_store, media_redirect_url
 from products.tile_map import tile_map
 from shop.extensions import db
 from shop.parsing import id_or_none
 
 bp = Blueprint("catalogue", __name__)
-
-#: Content-addressed files never change, so browsers and proxies may keep them for a year.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @bp.record_once
@@ -249,17 +246,27 @@ def product_qr(product_id: int):
 
 @bp.get("/media/<name>")
 def media(name: str):
-    """Serve a stored image rendition with long-lived caching."""
+    """Serve a stored image rendition with long-lived caching, or send the browser to MEDIA_URL."""
+    if not name.endswith(".webp"):
+        abort(404)
     try:
-        path = image_store().path(name)
+        public = media_redirect_url(name)
+        # No look-up in the store first: that would cost the round trip the redirect saves.
+        # A missing file is then the public store's 404.
+        body = None if public else image_store().read(name)
     except ValueError:
         abort(404)
-    if path is None or not name.endswith(".webp"):
+    if public:
+        response = redirect(public, 302)
+        # The address of a name only changes with MEDIA_URL itself: let browsers keep it a day.
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+    if body is None:
         abort(404)
     # Renditions are small: answering from memory leaves no file open when a phone drops the
     # connection mid-download, and the content-hash name is a perfect ETag.
     response = send_file(
-        io.BytesIO(path.read_bytes()),
+        io.BytesIO(body),
         mimetype="image/webp",
         etag=name,
         conditional=True,

@@ -27,6 +27,7 @@ LAYERS: list[list[str]] = [
         "shop.signals",
         "shop.errors",
         "shop.spreadsheets",
+        "shop.jobs",
     ],
     ["products"],
     ["shop.templating", "shop.web"],

@@ -56,17 +56,17 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from products.storage import LocalImageStore
-    from shop import web
+    from shop import jobs, web
 
     db.init_app(app)
+    jobs.init_app(app)  # jobs enqueued in a transaction wait for its commit
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     limiter.init_app(app)
     compress.init_app(app)
-    app.extensions["image_store"] = LocalImageStore(app.config["UPLOAD_FOLDER"])
+    app.extensions["image_store"] = _image_store(app.config)
     # Importing the models registers them with the metadata (for migrations and create_all).
     import shop.models  # noqa: F401
     from shop.accounts import auth
@@ -75,10 +75,24 @@ def _init_extensions(app: Flask) -> None:
     from products import search
 
     search.init_app(app)
+    # The worker repairs the index of the machine it runs on (SEARCH_INDEX_PATH is per machine).
+    jobs.every(app, "ensure-search-index", 300, "products.search.ensure_index")
     from shop.payments import gateway
 
     # The app chooses its payment gateways: the payment interface knows none of them.
     gateway.init_app(app, {"sandbox": _sandbox_gateway, "stripe": _stripe_gateway})
+
+
+def _image_store(config):
+    """The photo store MEDIA_STORAGE names: "local" (UPLOAD_FOLDER) or "s3" (S3_BUCKET)."""
+    from products.storage import LocalImageStore, S3ImageStore
+
+    kind = (config.get("MEDIA_STORAGE") or "local").strip().lower()
+    if kind == "local":
+        return LocalImageStore(config["UPLOAD_FOLDER"])
+    if kind == "s3":
+        return S3ImageStore.from_config(config)  # loads boto3: a local shop never does
+    raise ValueError(f'MEDIA_STORAGE must be "local" or "s3", not {kind!r}')
 
 
 def _sandbox_gateway(config):

@@ -1,4 +1,4 @@
-"""Command-line tasks: seed, create-user, remove-role, reindex, backup."""
+"""Command-line tasks: seed, create-user, remove-role, reindex, ensure-index, worker, backup."""
 
 import os
 import shutil
@@ -112,6 +112,22 @@ def register(app: Flask) -> None:
 
         click.echo("Search index built." if search.ensure_index() else "Search index is present.")
 
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+    def worker_command(burst):
+        """Run background jobs from Redis: mail and SMS, order expiry, search-index repair.
+
+        Wraps `rq worker --with-scheduler` on JOBS_QUEUE, each job in an app context; also runs
+        the periodic jobs (expiry and unsent mail every minute, the index every five).
+        """
+        from shop import jobs
+
+        if jobs.queue_for(current_app) is None:
+            raise click.ClickException(
+                "REDIS_URL is not set: jobs run inside the web process, no worker is needed."
+            )
+        jobs.work(current_app._get_current_object(), burst=burst)
+
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     def backup_command(directory):
@@ -138,3 +154,9 @@ def register(app: Flask) -> None:
             shutil.copytree(uploads, target / "uploads", ignore=shutil.ignore_patterns(".upload-*"))
             files = len(os.listdir(target / "uploads"))
         click.echo(f"Backed up the database and {files} upload files to {target}")
+        if (current_app.config.get("MEDIA_STORAGE") or "").lower() == "s3":
+            # The photos are not on this machine: say so rather than let "0 upload files" pass.
+            click.echo(
+                f"Photos are in the bucket {current_app.config['S3_BUCKET']}: back it up there "
+                "(versioning or replication to a second bucket)."
+            )

@@ -54,6 +54,17 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER") or os.path.join(folder, "uploads")
         self.SEARCH_INDEX_PATH = env("SEARCH_INDEX_PATH") or os.path.join(folder, "search-index")
+        #: Where photos are kept: "local" (UPLOAD_FOLDER) or "s3" (the bucket S3_BUCKET of an
+        #: S3-compatible store, reached with boto3's standard AWS_* variables; products.storage).
+        self.MEDIA_STORAGE = env("MEDIA_STORAGE") or "local"
+        self.S3_BUCKET = env("S3_BUCKET")
+        self.AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL")
+        self.AWS_DEFAULT_REGION = env("AWS_DEFAULT_REGION")
+        self.AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID")
+        self.AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY")
+        #: The public address of the stored files (a CDN or the bucket): /media/<name> then
+        #: redirects there instead of answering with the bytes itself.
+        self.MEDIA_URL = (env("MEDIA_URL") or "").rstrip("/")
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
         #: Images above this many bytes are refused with a 413 before Pillow sees them.
         self.MAX_IMAGE_BYTES = 15 * 1024 * 1024
@@ -97,6 +108,10 @@ class Config:
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_PAYMENT_METHODS = (env("STRIPE_PAYMENT_METHODS") or "card").split(",")
         self.MAIL_URL = env("MAIL_URL")
+        #: Redis for background jobs (shop.jobs, `flask worker`); without it jobs run in-process.
+        self.REDIS_URL = env("REDIS_URL")
+        #: The RQ queue the app sends jobs to and `flask worker` takes them from.
+        self.JOBS_QUEUE = env("JOBS_QUEUE") or "village-market"
         #: How one-time SMS codes leave: "outbox" (stay in the outbox for organizers to read) or
         #: "http" (an SMS provider's HTTP API at SMS_API_URL, key SMS_API_KEY; shop.accounts.sms).
         self.SMS_BACKEND = env("SMS_BACKEND") or "outbox"

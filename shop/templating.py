@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
-from products import addresses, presentation, search_page, services
+from products import addresses, presentation, services
 from products.navigation import header_catalogue
+from products.search import service as search_service
 from shop.models_base import as_utc
 from shop.money import fen_to_decimal_text, format_fen
 
@@ -61,8 +62,8 @@ GLOBALS = {
     "listing_url": addresses.listing_url,
     "image_sources": addresses.image_sources,
     "thumbnail_url": addresses.thumbnail_url,
-    "search_args": search_page.query_args,
-    "search_url": search_page.search_url,
+    "search_args": search_service.query_args,
+    "search_url": search_service.search_url,
     # What a product card or page shows.
     "product_json_ld": presentation.product_json_ld,
     "sort_label": presentation.sort_label,

@@ -1,5 +1,7 @@
 """Site-wide plumbing: language choice, security headers, health check."""
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Flask,
@@ -103,7 +105,7 @@ def content_security_policy() -> str:
     return "; ".join(
         [
             "default-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self' data:" + _media_origin(),
             "script-src 'self'",
             "style-src 'self'",
             "font-src 'self'",
@@ -119,6 +121,15 @@ def content_security_policy() -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def _media_origin() -> str:
+    """MEDIA_URL's origin (with a leading space) when /media redirects there, else "".
+
+    A browser checks img-src again after each redirect: without it every picture is blocked.
+    """
+    parts = urlsplit(current_app.config.get("MEDIA_URL") or "")
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def is_private_path(path: str) -> bool:

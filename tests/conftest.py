@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import socketserver
+import threading
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
@@ -11,7 +13,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 import shop.models  # noqa: F401  (every table, before the schema is created)
 from shop.extensions import db
-from tests.helpers import BACKEND, POSTGRES_URL, build_app, reset_database
+from tests.helpers import BACKEND, POSTGRES_URL, RecordingSmtpHandler, build_app, reset_database
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "shop" / "translations"
 
@@ -464,3 +466,16 @@ def count_queries(app):
         return len(statements)
 
     return run
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server that keeps the messages it is sent (server.messages, server.envelope)."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RecordingSmtpHandler)
+    server.daemon_threads = True
+    server.messages, server.envelope = [], []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -1,10 +1,11 @@
 """Plain helpers the tests share (fixtures stay in conftest.py): the test app and database, the
-CSRF token of a page, and a trainee's steps through the seller pages."""
+CSRF token of a page, a trainee's steps through the seller pages, a recording SMTP server."""
 
 import io
 import os
 import re
 import secrets
+import socketserver
 from pathlib import Path
 
 from PIL import Image
@@ -74,6 +75,8 @@ def build_app(folder: Path, **overrides):
         "UPLOAD_FOLDER": str(folder / "uploads"),
         "SEARCH_INDEX_PATH": str(folder / "search-index"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Jobs run in-process unless a test gives a Redis (tests/test_jobs.py).
+        "REDIS_URL": None,
     }
     config.update(overrides)
     return create_app(config)
@@ -218,3 +221,34 @@ def shop_of(app, user_id: int) -> Shop:
         shop = db.session.scalar(select(Shop).where(Shop.owner_id == user_id))
         db.session.expunge(shop)
         return shop
+
+
+class RecordingSmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough of an SMTP server to accept one message and keep it."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write((line + "\r\n").encode())
+
+    def handle(self):
+        self.reply("220 test.local ESMTP")
+        while True:
+            line = self.rfile.readline().decode().strip()
+            command = line.split(" ", 1)[0].upper()
+            if command in ("EHLO", "HELO"):
+                self.reply("250-test.local")
+                self.reply("250 8BITMIME")
+            elif command in ("MAIL", "RCPT", "RSET", "NOOP"):
+                self.server.envelope.append(line)
+                self.reply("250 OK")
+            elif command == "DATA":
+                self.reply("354 go ahead")
+                lines = []
+                while (data := self.rfile.readline().decode()) not in (".\r\n", ""):
+                    lines.append(data)
+                self.server.messages.append("".join(lines))
+                self.reply("250 queued")
+            elif command == "QUIT" or not line:
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not implemented")

@@ -2,8 +2,6 @@
 
 import logging
 import re
-import socketserver
-import threading
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -487,49 +485,6 @@ def test_organizer_reads_the_outbox_others_cannot(app, make_user, login_as):
 
 
 # --- Mail through SMTP when MAIL_URL is set -------------------------------------------------
-
-
-class RecordingSmtpHandler(socketserver.StreamRequestHandler):
-    """Just enough of an SMTP server to accept one message and keep it."""
-
-    def reply(self, line: str) -> None:
-        self.wfile.write((line + "\r\n").encode())
-
-    def handle(self):
-        self.reply("220 test.local ESMTP")
-        while True:
-            line = self.rfile.readline().decode().strip()
-            command = line.split(" ", 1)[0].upper()
-            if command in ("EHLO", "HELO"):
-                self.reply("250-test.local")
-                self.reply("250 8BITMIME")
-            elif command in ("MAIL", "RCPT", "RSET", "NOOP"):
-                self.server.envelope.append(line)
-                self.reply("250 OK")
-            elif command == "DATA":
-                self.reply("354 go ahead")
-                lines = []
-                while (data := self.rfile.readline().decode()) not in (".\r\n", ""):
-                    lines.append(data)
-                self.server.messages.append("".join(lines))
-                self.reply("250 queued")
-            elif command == "QUIT" or not line:
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 not implemented")
-
-
-@pytest.fixture
-def smtp_server():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RecordingSmtpHandler)
-    server.daemon_threads = True
-    server.messages, server.envelope = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_with_mail_url_the_reset_link_is_mailed_too(tmp_path, smtp_server, postgres_schema):

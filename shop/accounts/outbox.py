@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from shop import jobs
 from shop.accounts import sms
 from shop.accounts.models import OutboxMessage
 from shop.extensions import db
@@ -129,11 +130,17 @@ def queue_sms(to_phone: str, kind: str, subject: str, body: str) -> OutboxMessag
     return message
 
 
+def deliver_later() -> None:
+    """Deliver the pending messages in a job: the worker's, or at once here without Redis."""
+    jobs.enqueue("shop.accounts.outbox.deliver_pending")
+
+
 def deliver_pending(sender: MailSender | None = None) -> int:
     """Mail (and text, see shop.accounts.sms) outbox messages not sent yet. Commits per message.
 
-    Runs after the request's own commit, so a mail server that is down never undoes the reset
-    request itself; the message stays unsent in the outbox and the next call retries it.
+    A job (deliver_later; and every minute in the worker), after the request's own commit, so a
+    mail server that is down never undoes the reset request itself; the message stays unsent in
+    the outbox and the next call retries it.
     """
     delivered = 0
     sender = sender or configured_sender()

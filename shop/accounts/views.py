@@ -249,7 +249,7 @@ def signup():
                 # its owner gets a message saying how to log in (and join the cohort).
                 services.notify_signup_attempt(form.email.data, cohort.join_code if cohort else "")
                 db.session.commit()
-                outbox.deliver_pending()
+                outbox.deliver_later()
                 return render_template("accounts/signup_sent.html")
             except services.AccountError as error:
                 form.email.errors.append(str(error))
@@ -259,7 +259,7 @@ def signup():
                     services.send_signup_code(user)
                     g.sms_asked = True
                     db.session.commit()
-                    outbox.deliver_pending()
+                    outbox.deliver_later()
                     _expect_code(phone, "signup")
                     return redirect(url_for("accounts.signup_confirm", lang=_chosen_language()))
                 db.session.commit()
@@ -331,7 +331,7 @@ def signup_resend():
         services.send_signup_code(user)
         g.sms_asked = True
         db.session.commit()
-        outbox.deliver_pending()
+        outbox.deliver_later()
     flash(_("We sent a new code. Older codes no longer work."))
     return redirect(url_for("accounts.signup_confirm", lang=_chosen_language()))
 
@@ -351,7 +351,7 @@ def login_code():
         services.request_login_code(phone)
         g.sms_asked = True
         db.session.commit()
-        outbox.deliver_pending()
+        outbox.deliver_later()
         _expect_code(phone, "login")
         return redirect(
             url_for(
@@ -521,13 +521,13 @@ def reset_request():
         if looks_like_email(form.email.data):
             services.request_password_reset(form.email.data)
             db.session.commit()
-            outbox.deliver_pending()
+            outbox.deliver_later()
             return render_template("accounts/reset_sent.html")
         phone = normalize_phone(form.email.data)
         services.request_password_reset_code(phone)
         g.sms_asked = True
         db.session.commit()
-        outbox.deliver_pending()
+        outbox.deliver_later()
         _expect_code(phone, "reset")
         return redirect(url_for("accounts.reset_code", lang=_chosen_language()))
     return render_template("accounts/reset_request.html", form=form)

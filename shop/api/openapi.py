@@ -5,7 +5,7 @@ describes exactly the endpoints of shop.api.catalogue and shop.api.search.
 """
 
 from products import search, services
-from products.search_page import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
+from products.search.service import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from shop.api.shapes import IN_STOCK
 from shop.parsing import LARGEST_ID
 

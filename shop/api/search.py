@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from products import search
 from products.addresses import site_url
-from products.search_page import (
+from products.search.service import (
     BadSearch,
     find,
     parse_search,

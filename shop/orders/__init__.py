@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
 
     Also answer accounts about a browser session's guest orders (accounts may not import orders).
     """
+    from shop import jobs
     from shop.orders import adoption, labels
     from shop.orders.sold import units_sold
 
@@ -21,3 +22,5 @@ def init_app(app: Flask) -> None:
     ):
         app.add_template_global(function)
     adoption.connect()
+    # Unpaid checkouts hold stock: the worker frees it every minute, not only at the next checkout.
+    jobs.every(app, "expire-orders", 60, "shop.orders.jobs.expire_unpaid_orders")

@@ -1,9 +1,10 @@
-"""`flask expire-orders`: release the stock of checkouts left unpaid (run it every few minutes)."""
+"""`flask expire-orders`: release the stock of checkouts left unpaid.
+
+Run it every few minutes from cron, or leave it to `flask worker`, which runs it every minute.
+"""
 
 import click
 from flask import Flask
-
-from shop.extensions import db
 
 
 def register(app: Flask) -> None:
@@ -12,8 +13,7 @@ def register(app: Flask) -> None:
     @app.cli.command("expire-orders")
     def expire_orders_command():
         """Cancel orders unpaid 30 minutes after checkout and return their stock."""
-        from shop.orders.services import expire_overdue
+        from shop.orders.jobs import expire_unpaid_orders
 
-        cancelled = expire_overdue()
-        db.session.commit()
+        cancelled = expire_unpaid_orders()
         click.echo(f"Cancelled {cancelled} unpaid orders; their stock is back on sale.")

@@ -92,8 +92,7 @@ def _cover_bytes(product: Product) -> bytes | None:
     if not product.images:
         return None
     cover = product.images[0]
-    path = image_store().path(rendition_name(cover.key, rendition_widths(cover.width)[-1]))
-    return path.read_bytes() if path is not None else None
+    return image_store().read(rendition_name(cover.key, rendition_widths(cover.width)[-1]))
 
 
 def _price_text(product: Product) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from products.models import Product
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +29,6 @@ def _to_checkout(page, app, live_server) -> None:
     page.goto(live_server + "/checkout")
 
 
-def _fits_the_screen(page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], width
-
-
 def test_a_buyer_picks_province_city_and_county_and_sees_them_in_order(page, live_server, seeded):
     _to_checkout(page, seeded, live_server)
     page.get_by_label("收货人姓名").fill("王小明")
@@ -45,7 +41,7 @@ def test_a_buyer_picks_province_city_and_county_and_sees_them_in_order(page, liv
     expect(district.locator("option", has_text="砀山县")).to_have_count(1)
     expect(district.locator("option", has_text="海淀区")).to_have_count(0)
     district.select_option("砀山县")
-    _fits_the_screen(page)
+    assert_fits_the_phone(page)
     # Changing the province empties what no longer belongs to it.
     page.get_by_label("省份").select_option("北京市")
     expect(city).to_have_value("北京市")  # a municipality's only city is chosen at once
@@ -66,7 +62,7 @@ def test_a_buyer_picks_province_city_and_county_and_sees_them_in_order(page, liv
     page.get_by_role("link", name=re.compile(r"^VM-\d{4}-")).first.click()
     address = page.locator("address.order-address")
     expect(address).to_contain_text("安徽省 宿州市 砀山县 砀城镇梨都大道 8 号")
-    _fits_the_screen(page)
+    assert_fits_the_phone(page)
 
 
 def test_without_javascript_a_typed_place_that_does_not_fit_is_named(browser, live_server, seeded):
@@ -92,5 +88,5 @@ def test_without_javascript_a_typed_place_that_does_not_fit_is_named(browser, li
         page.get_by_role("alert").filter(has_text="内蒙古自治区没有“太原”这个城市")
     ).to_be_visible()
     expect(page.get_by_label("城市", exact=True)).to_have_value("太原")
-    _fits_the_screen(page)
+    assert_fits_the_phone(page)
     context.close()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from products.models import Product
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +23,6 @@ def _product_path(app, slug: str) -> str:
     with app.app_context():
         product = db.session.scalar(select(Product).where(Product.slug == slug))
         return f"/products/{product.id}-{product.slug}"
-
-
-def _fits(page) -> None:
-    """Nothing on the page scrolls sideways at the phone's width."""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 def _add_to_cart(page, url: str) -> None:
@@ -49,7 +45,7 @@ def test_a_declined_card_is_retried_and_the_orders_are_found_again(page, live_se
     _add_to_cart(page, product)
     page.goto(live_server + "/checkout")
     expect(page.get_by_role("heading", name="确认订单")).to_be_visible()
-    _fits(page)
+    assert_fits_the_phone(page)
     page.get_by_label("收货人姓名").fill("王小明")
     page.get_by_label("手机号码").fill("13812345678")
     page.get_by_label("接收订单通知的邮箱（选填）").fill("xiaoming@example.test")
@@ -67,7 +63,7 @@ def test_a_declined_card_is_retried_and_the_orders_are_found_again(page, live_se
     expect(page.get_by_role("heading", name="换一张卡再试")).to_be_visible()
     assert "/payments/sandbox/" in page.url
     assert number in page.locator(".sandbox-orders").inner_text()
-    _fits(page)
+    assert_fits_the_phone(page)
 
     # Another card pays the very same orders.
     _pay(page, "4242 4242 4242 4242")
@@ -78,7 +74,7 @@ def test_a_declined_card_is_retried_and_the_orders_are_found_again(page, live_se
     expect(page.get_by_text(re.compile(r"^预计发货："))).to_be_visible()
     expect(page.locator(".done-lines img")).to_have_count(1)
     expect(page.get_by_role("link", name="继续逛逛")).to_be_visible()
-    _fits(page)
+    assert_fits_the_phone(page)
     done = page.url
 
     # Shopping on, the next checkout already knows the address.
@@ -105,10 +101,10 @@ def test_a_declined_card_is_retried_and_the_orders_are_found_again(page, live_se
     page.locator(".site-header").get_by_role("link", name="我的订单").click()
     expect(page.get_by_role("heading", name="我的订单")).to_be_visible()
     expect(page.get_by_role("link", name=number)).to_be_visible()
-    _fits(page)
+    assert_fits_the_phone(page)
     page.goto(live_server + "/account")
     expect(page.get_by_role("main").get_by_role("link", name="我的订单")).to_be_visible()
-    _fits(page)
+    assert_fits_the_phone(page)
 
 
 def test_the_footer_leads_a_guest_to_the_order_lookup(page, live_server):
@@ -116,4 +112,4 @@ def test_the_footer_leads_a_guest_to_the_order_lookup(page, live_server):
     page.locator("footer").get_by_role("link", name="查询订单").click()
     expect(page.get_by_role("heading", name="查询订单")).to_be_visible()
     assert page.url.endswith("/orders/find")
-    _fits(page)
+    assert_fits_the_phone(page)

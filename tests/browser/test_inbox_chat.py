@@ -11,6 +11,7 @@ from shop.accounts.models import User
 from shop.extensions import db
 from shop.messages import services
 from shop.orders.models import Order
+from tests.browser.layout import assert_fits_the_phone
 from tests.live_http import running_server
 from tests.shopping import buy, orders_of, variant_id
 
@@ -46,10 +47,6 @@ def _log_in(page, base: str, lang: str) -> None:
     page.get_by_role("button", name="登录" if lang == "zh" else "Log in").click()
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def _in_view(page, locator) -> bool:
     box = locator.bounding_box()
     height = page.evaluate("window.innerHeight")
@@ -67,7 +64,7 @@ def test_a_long_thread_on_a_phone_reads_as_a_chat_with_the_reply_box_in_reach(
         _log_in(page, base, "en")
         page.goto(f"{base}/sell/inbox?lang=en")
         expect(page.get_by_role("link", name=long_thread)).to_be_visible()
-        assert _fits(page)
+        assert_fits_the_phone(page)
 
         page.get_by_role("link", name=long_thread).click()
         bubbles = page.locator(".chat-list > li")
@@ -87,7 +84,7 @@ def test_a_long_thread_on_a_phone_reads_as_a_chat_with_the_reply_box_in_reach(
         assert _in_view(page, page.get_by_role("button", name="Send", exact=True))
         assert page.evaluate("window.scrollY") > 0
         assert _in_view(page, page.get_by_text("最后一条：好的，谢谢！"))
-        assert _fits(page)
+        assert_fits_the_phone(page)
 
         # Scrolling back to the top keeps the reply box at the bottom of the screen.
         page.evaluate("window.scrollTo(0, 0)")
@@ -109,9 +106,9 @@ def test_a_long_thread_on_a_phone_reads_as_a_chat_with_the_reply_box_in_reach(
         # In Chinese too, nothing is wider than the phone.
         page.goto(f"{base}/sell/inbox/{long_thread}?lang=zh")
         expect(page.get_by_role("button", name="今天下午发货", exact=False)).to_be_visible()
-        assert _fits(page)
+        assert_fits_the_phone(page)
         page.goto(f"{base}/sell/inbox?lang=zh")
-        assert _fits(page)
+        assert_fits_the_phone(page)
     context.close()
 
 
@@ -130,5 +127,5 @@ def test_without_javascript_the_quick_reply_picker_fills_the_box(app, browser, l
             "Sorry!\nI have refunded you; please look out for the money. "
             "Thank you for your patience!"
         )
-        assert _fits(page)
+        assert_fits_the_phone(page)
     context.close()

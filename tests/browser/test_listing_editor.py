@@ -11,6 +11,7 @@ from sqlalchemy import select
 from products.models import Product, Shop
 from shop.accounts.models import User
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +41,6 @@ def log_in(page, live_server):
     page.get_by_role("button", name="Log in").click()
 
 
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)], ids=["phone", "desktop"])
 def test_title_and_a_variant_price_are_saved_with_one_save(
     browser, live_server, seeded, width, height
@@ -54,10 +51,10 @@ def test_title_and_a_variant_price_are_saved_with_one_save(
     page = context.new_page()
     log_in(page, live_server)
     page.goto(f"{live_server}/sell/products/{product_id}?lang=zh")
-    assert fits(page), "no sideways scrolling in Chinese"
+    assert_fits_the_phone(page, "no sideways scrolling in Chinese")
     page.screenshot(path=f"{SHOTS}/listing-{width}-zh.png", full_page=True)
     page.goto(f"{live_server}/sell/products/{product_id}?lang=en")
-    assert fits(page), "no sideways scrolling in English"
+    assert_fits_the_phone(page, "no sideways scrolling in English")
 
     new_price = f"{price_fen // 100 + 1}.50"
     page.get_by_label("Title in English").fill("Dangshan crisp pears, picked ripe")
@@ -141,7 +138,7 @@ def test_a_new_listings_photo_and_typing_survive_a_price_mistake(
     expect(page.get_by_text(re.compile(kept))).to_be_visible()
     expect(page.locator("#title_zh")).to_have_value("砀山梨膏 两瓶")
     expect(page.locator("#price")).to_have_value("9999999.99")
-    assert fits(page)
+    assert_fits_the_phone(page)
     page.screenshot(path=f"{SHOTS}/new-listing-390-{language}-confirm.png")
     page.get_by_label(re.compile(confirm)).check()
     page.get_by_role("button", name=save).click()

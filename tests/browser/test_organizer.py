@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from products.models import Product, Region
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +37,6 @@ def log_in(page, base: str, language: str) -> None:
     page.get_by_role("button", name=labels[2]).click()
 
 
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def _shoot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=False)
@@ -57,10 +54,10 @@ def test_header_link_leads_to_a_board_that_fits_a_phone(page, live_server, langu
     page.get_by_role("link", name=name).click()
     page.wait_for_url("**/organize/featured**")
     assert page.locator(".featured-board .board-card").count() >= 2
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
     _shoot(page, f"featured-390-{language}.png")
     page.goto(f"{live_server}/organize/review?lang={language}")
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
     _shoot(page, f"review-390-{language}.png")
 
 
@@ -72,7 +69,7 @@ def test_the_down_button_moves_a_featured_product_on_a_phone(page, live_server, 
     first.get_by_role("button", name="down").click()
     page.wait_for_load_state()
     assert _dangshan_featured(seeded) == [before[1], before[0], *before[2:]]
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
 
 
 def test_dragging_a_card_reorders_the_featured_products_at_a_desk(browser, live_server, seeded):

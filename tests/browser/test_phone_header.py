@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.layout import assert_fits_the_phone
 from tests.browser.test_checkout import PEARS, _add_to_cart, _product_path
 from tests.browser.test_workspace_fits_phone import _logged_in, _practice_shop_with_orders
 
@@ -17,10 +18,6 @@ MOST_HEADER_PX = 64
 
 def _header_height(page) -> float:
     return page.locator(".site-header").bounding_box()["height"]
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 def _toggle(scope, text: str):
@@ -42,11 +39,11 @@ def test_a_visitors_header_is_one_row_and_its_menu_holds_the_rest(page, live_ser
     expect(header.get_by_role("searchbox", name="搜索商品")).to_be_visible()
     expect(header.get_by_role("link", name=re.compile(r"^购物车 \d+$"))).to_be_visible()
     expect(header.get_by_role("link", name="登录")).to_be_hidden()
-    assert _fits(page)
+    assert_fits_the_phone(page)
     _open_menu(page)
     expect(header.get_by_role("link", name="登录")).to_be_visible()
     expect(header.get_by_role("link", name="English")).to_be_visible()
-    assert _fits(page), "the open menu does not spill sideways"
+    assert_fits_the_phone(page, "the open menu does not spill sideways")
     _toggle(header, "分类").click()
     header.get_by_role("link", name="五谷杂粮").click()
     expect(page).to_have_url(re.compile(r"/categories/"))
@@ -65,7 +62,7 @@ def test_the_menu_switches_the_language_and_escape_closes_it(page, live_server):
     header.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dangshan")
     assert _header_height(page) <= MOST_HEADER_PX
-    assert _fits(page)
+    assert_fits_the_phone(page)
 
 
 def test_a_trainee_with_a_practice_shop_gets_the_same_short_header(browser, live_server, seeded):
@@ -77,7 +74,7 @@ def test_a_trainee_with_a_practice_shop_gets_the_same_short_header(browser, live
         for path in PUBLIC_PAGES:
             page.goto(live_server + path)
             assert _header_height(page) <= MOST_HEADER_PX, path
-            assert _fits(page), path
+            assert_fits_the_phone(page, path)
         header = _open_menu(page)
         for name in ("我的订单", "我的店铺", "练习清单"):
             expect(header.get_by_role("link", name=name)).to_be_visible()
@@ -95,7 +92,7 @@ def test_a_trainee_with_a_practice_shop_gets_the_same_short_header(browser, live
         toggle.click()
         workspace.get_by_role("link", name="商品列表").click()
         expect(page).to_have_url(re.compile(r"/sell/products$"))
-        assert _fits(page)
+        assert_fits_the_phone(page)
     finally:
         context.close()
 
@@ -129,7 +126,7 @@ def test_search_results_come_first_and_the_filter_sheet_narrows_them(page, live_
     _toggle(page, "筛选").click()
     sheet = page.get_by_role("complementary", name="筛选")
     expect(sheet).to_be_in_viewport()
-    assert _fits(page)
+    assert_fits_the_phone(page)
     sheet.get_by_role("link", name=re.compile(r"鲜果 \(1\)")).click()
     expect(page).to_have_url(re.compile(r"category=fresh-fruit"))
     expect(page.get_by_role("status")).to_have_text("找到 1 件商品")
@@ -162,7 +159,7 @@ def test_cart_quantity_saves_without_the_update_button(page, live_server, seeded
     # It was saved: a fresh load shows the new quantity.
     page.reload()
     expect(page.get_by_label("砀山酥梨 的数量")).to_have_value("4")
-    assert _fits(page)
+    assert_fits_the_phone(page)
 
 
 def test_without_javascript_the_update_button_still_saves(browser, live_server, seeded):

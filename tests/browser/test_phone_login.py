@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shop.accounts.models import OutboxMessage
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +26,9 @@ def texted_code(app) -> str:
     return re.search(r"(?<![0-9])[0-9]{6}(?![0-9])", body).group(0)
 
 
-def fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
-
-
 def test_sign_up_with_a_number_confirm_by_code_and_log_in_both_ways(page, live_server, seeded):
     page.goto(live_server + "/signup?lang=zh")
-    fits(page)
+    assert_fits_the_phone(page)
     page.get_by_label("手机号码").fill("139 0000 1234")
     page.get_by_label("您的名字").fill("王大姐")
     page.get_by_label("密码").fill("pears grow on the loess")
@@ -39,7 +36,7 @@ def test_sign_up_with_a_number_confirm_by_code_and_log_in_both_ways(page, live_s
 
     expect(page.get_by_role("heading", level=1)).to_have_text("确认您的手机号")
     expect(page.get_by_role("status")).to_contain_text("139****1234")
-    fits(page)
+    assert_fits_the_phone(page)
     page.get_by_label("短信验证码").fill("000000" if texted_code(seeded) != "000000" else "111111")
     page.get_by_role("button", name="确认").click()
     expect(page.get_by_role("alert").last).to_contain_text("验证码不正确")

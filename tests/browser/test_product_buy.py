@@ -6,14 +6,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.layout import assert_fits_the_phone
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery"
 PEARS = "/products/4-x"  # the seeded Dangshan crisp pears (redirects to the canonical address)
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _log_in(page, base: str, email: str) -> None:
@@ -30,7 +28,7 @@ def test_pick_a_size_then_buy_now_from_the_bottom_bar_on_a_phone(page, live_serv
     expect(price).to_have_text("¥39.90")
     page.get_by_label(re.compile("10 斤箱")).check()
     expect(price).to_have_text("¥69.90")
-    assert _fits(page)
+    assert_fits_the_phone(page)
 
     # The bar sits on the bottom edge of the screen, inside its width, before any scrolling.
     bar = page.locator(".buy-bar")
@@ -51,7 +49,7 @@ def test_pick_a_size_then_buy_now_from_the_bottom_bar_on_a_phone(page, live_serv
     expect(page.get_by_role("heading", level=1)).to_have_text("确认订单")
     expect(page.locator("main")).to_contain_text("10 斤箱")
     expect(page.locator("main")).to_contain_text("¥69.90")
-    assert _fits(page)
+    assert_fits_the_phone(page)
 
 
 def test_on_a_computer_the_buttons_sit_in_the_buy_box(browser, live_server):
@@ -83,7 +81,7 @@ def test_contact_seller_signed_out_asks_to_log_in_then_opens_the_conversation(
     page.get_by_label("您想咨询店铺的问题").fill("请问十斤箱大概几个梨？")
     page.get_by_role("button", name="发送").click()
     expect(page.locator(".chat-list")).to_contain_text("请问十斤箱大概几个梨？")
-    assert _fits(page)
+    assert_fits_the_phone(page)
 
 
 def test_contact_seller_when_signed_in_opens_the_thread(page, live_server, make_user):
@@ -93,4 +91,4 @@ def test_contact_seller_when_signed_in_opens_the_thread(page, live_server, make_
     page.get_by_role("link", name="联系卖家").click()
     expect(page).to_have_url(re.compile(r"/products/4/ask$"))
     expect(page.locator(".ask-product")).to_contain_text("砀山酥梨")
-    assert _fits(page)
+    assert_fits_the_phone(page)

@@ -11,6 +11,7 @@ from products.models import Product
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.payments.models import Payment
+from tests.browser.layout import assert_fits_the_phone
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +19,6 @@ PEARS = "dangshan-crisp-pears"
 
 
 #: The elements reaching past the screen's right edge, to name in a failure.
-_TOO_WIDE = """() => [...document.querySelectorAll('body *')]
-    .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
-    .slice(0, 3).map((element) => element.tagName + '.' + element.className)"""
-
-
-def _fits_the_phone(page) -> None:
-    # The settled page is what the buyer scrolls: measured once everything on it has loaded.
-    page.wait_for_load_state("load")
-    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert fits, (page.url, page.evaluate(_TOO_WIDE))
-
-
 def _payment(app) -> Payment:
     with app.app_context():
         payment = db.session.scalar(select(Payment).order_by(Payment.id.desc()).limit(1))
@@ -59,11 +48,11 @@ def test_wechat_pay_fails_then_alipay_pays_the_same_orders(page, live_server, se
     page.get_by_role("button", name=re.compile(r"^提交订单并支付 ¥")).click()
 
     expect(page.get_by_role("heading", name="选择付款方式")).to_be_visible()
-    _fits_the_phone(page)
+    assert_fits_the_phone(page)
     page.get_by_role("button", name="微信支付").click()
     expect(page.get_by_role("heading", name="微信支付")).to_be_visible()
     expect(page.get_by_role("img", name="请用微信支付扫描的二维码")).to_be_visible()
-    _fits_the_phone(page)
+    assert_fits_the_phone(page)
     page.get_by_role("button", name="模拟扫码支付失败").click()
 
     # Back on the payment page: nothing charged, the orders kept.
@@ -75,11 +64,11 @@ def test_wechat_pay_fails_then_alipay_pays_the_same_orders(page, live_server, se
 
     page.get_by_role("button", name="支付宝").click()
     expect(page.get_by_role("heading", name="支付宝")).to_be_visible()
-    _fits_the_phone(page)
+    assert_fits_the_phone(page)
     page.get_by_role("button", name="模拟扫码支付成功").click()
 
     expect(page.get_by_role("heading", name="谢谢！已收到您的付款。")).to_be_visible()
     expect(page.get_by_text("付款方式：支付宝。")).to_be_visible()
     expect(page.get_by_text("已付款，待发货")).to_have_count(1)
-    _fits_the_phone(page)
+    assert_fits_the_phone(page)
     assert _payment(seeded).method == "alipay"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from products.models import Product, Shop, Variant
 from shop.accounts.models import User
 from shop.extensions import db
+from tests.browser.layout import assert_fits_the_phone
 from tests.shopping import buy
 
 pytestmark = pytest.mark.browser
@@ -45,16 +46,12 @@ def log_in(page, base: str, language: str) -> None:
     page.get_by_role("button", name=labels[2]).click()
 
 
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_on_a_phone_the_board_leads_to_the_order_to_ship(page, live_server, paid_order):
     log_in(page, live_server, "zh")
     # Logging in lands on the seller's home board.
     expect(page).to_have_url(live_server + "/sell/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("工作台")
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
     tile = page.locator(".todo-tile", has_text="待发货订单")
     expect(tile.locator(".todo-count")).to_have_text("1")
     expect(page.get_by_role("heading", name="真实销售")).to_be_visible()
@@ -67,17 +64,17 @@ def test_on_a_phone_the_board_leads_to_the_order_to_ship(page, live_server, paid
     card = page.locator("table.cards-on-phone tbody tr")
     expect(card).to_have_count(1)
     expect(card.locator("td[data-label='收货城市']")).to_contain_text("北京市")
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
 
     card.get_by_role("link", name=re.compile(r"^VM-")).click()
     expect(page).to_have_url(re.compile(r"/sell/orders/VM-[0-9A-Z-]+$"))
 
     page.goto(live_server + "/sell/orders?lang=en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Orders")
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
     page.goto(live_server + "/sell/?lang=en")
     expect(page.get_by_role("heading", level=2, name="Waiting for you")).to_be_visible()
-    assert fits_the_screen(page)
+    assert_fits_the_phone(page)
 
 
 def test_on_a_desktop_the_board_leads_to_a_listing_that_needs_work(browser, live_server):
@@ -90,7 +87,7 @@ def test_on_a_desktop_the_board_leads_to_a_listing_that_needs_work(browser, live
         page.goto(live_server + "/sell/?lang=en")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Home")
         expect(page.get_by_role("navigation", name="Your shop").get_by_role("link", name="Home"))
-        assert fits_the_screen(page)
+        assert_fits_the_phone(page)
         listings = page.locator("section.home-listings")
         expect(listings.get_by_role("heading", name="Listings that need attention")).to_be_visible()
         first = listings.locator(".listing-needs li a").first
@@ -102,6 +99,6 @@ def test_on_a_desktop_the_board_leads_to_a_listing_that_needs_work(browser, live
         expect(page.locator(".quality-score")).to_be_visible()
         page.goto(live_server + "/sell/orders?lang=en")
         expect(page.get_by_role("navigation", name="Orders by status")).to_be_visible()
-        assert fits_the_screen(page)
+        assert_fits_the_phone(page)
     finally:
         context.close()

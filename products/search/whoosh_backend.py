@@ -1,13 +1,5 @@
-"""Catalogue search. The only module that imports whoosh, rjieba or pypinyin.
-
-The rest of the app uses this interface, so that another engine could replace Whoosh:
-
-- ``init_app(app)``: warm the segmenter and keep the index following the database;
-- ``search(SearchQuery) -> SearchResult``: ranked product ids, facet counts, a suggestion;
-- ``index_products(ids)`` / ``remove_products(ids)``: bring some products up to date;
-- ``rebuild()`` / ``ensure_index()``: build the whole index from the database;
-- ``highlight(text, terms)`` / ``excerpt(...)``: escaped HTML with the matched words marked;
-- ``romanize(text)``: pinyin words, for URL slugs.
+"""Catalogue search on Whoosh files: the index, keeping it up to date, and queries over it. The
+only module that uses a Whoosh index; the text analysis it indexes with is products.search.analysis.
 
 How the index follows the data: SQLAlchemy session events note which products, variants, shops,
 regions and categories a transaction touched (``after_flush``, plus ORM ``UPDATE``/``DELETE``
@@ -43,88 +35,63 @@ import re
 import shutil
 import threading
 import time
-import unicodedata
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 
-import rjieba
 from flask import Flask, current_app, has_app_context
-from markupsafe import Markup, escape
-from pypinyin import lazy_pinyin
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
-from whoosh.analysis.filters import STOP_WORDS, Filter
+from whoosh.analysis.filters import Filter
 from whoosh.codec.base import Segment
 from whoosh.columns import NumericColumn, RefBytesColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.lang.porter import stem as english_stem
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from products.models import Category, Product, Region, Shop, Variant
+from products.search.analysis import (
+    ALL_STOP_WORDS,
+    is_cjk,
+    pinyin_text,
+    pinyin_words,
+    segment,
+    stem,
+    warm_up,
+    weighted_parts,
+    weighted_text,
+)
+from products.search.backend import SearchUnavailable
+from products.search.query import (
+    FACETS,
+    PRICE_BANDS,
+    MatchTerms,
+    SearchQuery,
+    SearchResult,
+    WordGroup,
+    clean_query,
+    did_you_mean,
+    price_band,
+    query_groups,
+)
 from products.services import in_stock, lowest_regular_price_fen, public_products
 
 log = logging.getLogger(__name__)
 
-# --- Segmenter -----------------------------------------------------------------------------
-
-#: Words of this market that the segmenter's dictionary lacks or splits wrongly: without them
-#: 义乌古法红糖 ends in 古/法 and 德格印经院木刻印画 in 木/刻印/画. The same list is used when
-#: indexing and when querying, so both sides cut text the same way. Whole product names are left
-#: out on purpose: their parts already match, and romanize() keeps giving word-by-word slugs.
-MARKET_WORDS = (
-    "黄桃",
-    "南枣",
-    "古法",
-    "红糖块",
-    "木刻",
-    "印画",
-    "绣绷",
-    "地理标志",
-    "非遗",
-    "冷链",
-    "贡布",
-)
-
-#: Words too common to search for: Whoosh's English list and Chinese particles.
-STOP_WORDS_ZH = frozenset("的了和与及或是在也就都而把被很等之其个这那着吗呢啊")
-ALL_STOP_WORDS = frozenset(STOP_WORDS) | STOP_WORDS_ZH
-
-
-def _teach_segmenter() -> None:
-    for word in MARKET_WORDS:
-        rjieba.add_word(word, None, None)
-
-
-_teach_segmenter()
-
-
-_HAS_WORD_CHARACTER = re.compile(r"[^\W_]")
-_CHINESE_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-
-
-def _is_cjk(character: str) -> bool:
-    return "\u3400" <= character <= "\u9fff" or "\uf900" <= character <= "\ufaff"
-
-
-def _fold_width(text: str) -> str:
-    """Full-width letters and digits as ASCII (ｐｅａｒ -> pear), when offsets stay the same."""
-    folded = unicodedata.normalize("NFKC", text)
-    return folded if len(folded) == len(text) else text
+# --- Analysis as Whoosh tokenizers ----------------------------------------------------------
 
 
 class ChineseTokenizer(Tokenizer):
-    """Segments mixed Chinese/English text with rjieba, keeping positions and character offsets.
+    """Segments mixed Chinese/English text (analysis.segment()), keeping positions and character
+    offsets.
 
     Search mode also yields the shorter words inside long ones (延安市 -> 延安, 延安市), so a
     query for either finds the text.
@@ -150,9 +117,7 @@ class ChineseTokenizer(Tokenizer):
 
     def _tokens(self, token, value, boost, positions, chars, keeporiginal, start_pos, start_char):
         position = start_pos
-        for word, start, end in rjieba.tokenize(_fold_width(value), mode="search"):
-            if not (word.isalnum() or _HAS_WORD_CHARACTER.search(word)):
-                continue
+        for word, start, end in segment(value):
             token.text = word
             token.boost = boost
             token.stopped = False
@@ -165,22 +130,6 @@ class ChineseTokenizer(Tokenizer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
-
-
-#: How much a word counts in the part of a product it appears in: BM25 takes the sum as the
-#: word's frequency, so one field weighs titles above tags, places and descriptions with one
-#: postings list per word (a field per part cost four lists to read and score per word).
-PART_WEIGHTS = {"title": 4.0, "tags": 2.0, "place": 1.5, "body": 1.0}
-_PART_MARK = "\x1f"
-_PARTS = re.compile(r"\x1f(\w+)\x1f")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def weighted_text(**parts: str) -> str:
-    """Parts of a product as one value for the `text` field, each marked with its name."""
-    return "".join(
-        f"{_PART_MARK}{name}{_PART_MARK}{_CONTROL.sub(' ', text)} " for name, text in parts.items()
-    )
 
 
 class WeightedChineseTokenizer(ChineseTokenizer):
@@ -200,10 +149,7 @@ class WeightedChineseTokenizer(ChineseTokenizer):
         **kwargs,
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pieces = _PARTS.split(value)
-        yield from self._tokens(token, pieces[0], 1.0, positions, chars, keeporiginal, 0, 0)
-        for name, text in zip(pieces[1::2], pieces[2::2], strict=True):
-            boost = PART_WEIGHTS.get(name, 1.0)
+        for text, boost in weighted_parts(value):
             yield from self._tokens(token, text, boost, positions, chars, keeporiginal, 0, 0)
 
 
@@ -226,7 +172,7 @@ class CharacterTokenizer(Tokenizer):
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for offset, character in enumerate(value):
-            if not _is_cjk(character):
+            if not is_cjk(character):
                 continue
             token.text = character
             token.boost = 1.0
@@ -256,11 +202,6 @@ class PinyinTokenizer(Tokenizer):
             yield token
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return english_stem(word) if word.isascii() else word
-
-
 class WordFilter(Filter):
     """Lower case, stop words out, English stemmed (Chinese words pass unchanged), and the
     unstemmed word kept as `original` (pinyin matching and highlighting need it).
@@ -276,13 +217,8 @@ class WordFilter(Filter):
                     continue
                 token.stopped = True
             token.original = lowered
-            token.text = _stem(lowered)
+            token.text = stem(lowered)
             yield token
-
-
-def word_analyzer():
-    """Segmenter, then lower case, stop words and English stemming."""
-    return ChineseTokenizer() | WordFilter()
 
 
 def spelling_analyzer():
@@ -290,79 +226,10 @@ def spelling_analyzer():
     return ChineseTokenizer() | LowercaseFilter() | StopFilter(stoplist=ALL_STOP_WORDS, minsize=3)
 
 
-#: The analyzer for queries and highlighting (the `text` field's, without part weights).
-WORDS = word_analyzer()
-
-
-def warm_up() -> float:
-    """Run the segmenter and pinyin once so their start-up cost is paid now; returns seconds."""
-    started = time.perf_counter()
-    list(WORDS("砀山酥梨 Dangshan crisp pears 延安市洛川苹果"))
-    pinyin_text("砀山酥梨")
-    return time.perf_counter() - started
-
-
-def _pinyin_forms(word: str) -> tuple[str, str]:
-    """Whole-word pinyin and initials of a Chinese word: 砀山 -> ('dangshan', 'ds')."""
-    syllables = [syllable.lower() for syllable in lazy_pinyin(word)]
-    return "".join(syllables), "".join(syllable[:1] for syllable in syllables)
-
-
-@lru_cache(maxsize=8192)
-def pinyin_text(text: str) -> str:
-    """Pinyin of the Chinese in a text, as syllables, words, word initials and the whole run:
-    砀山酥梨 -> 'dang shan su li dangshan suli dangshansuli ds sl dssl'."""
-    pieces: list[str] = []
-    for run in _CHINESE_RUN.findall(text):
-        # One conversion per run (pypinyin is the slow part of indexing, and the run gives it
-        # the context for characters with several readings); words are slices of it.
-        syllables = [syllable.lower() for syllable in lazy_pinyin(run)]
-        if len(syllables) != len(run):
-            syllables = [_pinyin_forms(character)[0] for character in run]
-        words = [(start, end) for _word, start, end in rjieba.tokenize(run, mode="search")]
-        pieces += syllables
-        pieces += ["".join(syllables[start:end]) for start, end in words]
-        pieces.append("".join(syllables))
-        pieces += [
-            "".join(syllable[:1] for syllable in syllables[start:end]) for start, end in words
-        ]
-        pieces.append("".join(syllable[:1] for syllable in syllables))
-    unique = dict.fromkeys(piece for piece in pieces if piece.isascii() and piece.isalnum())
-    return " ".join(unique)
-
-
-@lru_cache(maxsize=8192)
-def pinyin_words(text: str) -> str:
-    """Whole pinyin words of the Chinese in a text, for place names: 砀山县 -> 'dangshan dangshanxian'."""
-    words = []
-    for run in _CHINESE_RUN.findall(text):
-        syllables = [syllable.lower() for syllable in lazy_pinyin(run)]
-        if len(syllables) != len(run):
-            continue
-        words += [
-            "".join(syllables[start:end]) for _w, start, end in rjieba.tokenize(run, mode="search")
-        ]
-        words.append("".join(syllables))
-    return " ".join(dict.fromkeys(word for word in words if word.isascii() and word.isalnum()))
-
-
-def romanize(text: str) -> str:
-    """Chinese as pinyin words, other text kept: '砀山 Pears' -> 'dangshan pears' (for URL slugs)."""
-    words = [word.strip() for word in rjieba.cut(text) if word.strip()]
-    return " ".join("".join(lazy_pinyin(word)) for word in words).lower()
-
-
 # --- Schema and documents ------------------------------------------------------------------
 
-#: Price bands of the facet: key -> (lowest fen, highest fen or None), by the cheapest variant.
-PRICE_BANDS: dict[str, tuple[int, int | None]] = {
-    "under-30": (0, 2999),
-    "30-60": (3000, 5999),
-    "60-100": (6000, 9999),
-    "100-up": (10000, None),
-}
-#: Bump when the schema or the analysis (MARKET_WORDS too) changes: ensure_index() then
-#: rebuilds an index built by an older version.
+#: Bump when the schema or the analysis (products.search.analysis, MARKET_WORDS and the stemmer
+#: too) changes: ensure_index() then rebuilds an index built by an older version.
 SCHEMA_VERSION = "6"
 VERSION_FILE = "village-market-schema"
 
@@ -434,24 +301,12 @@ def _document(product: Product) -> dict:
     return document
 
 
-def price_band(price_fen: int) -> str:
-    """The PRICE_BANDS key a price falls in."""
-    for key, (low, high) in PRICE_BANDS.items():
-        if price_fen >= low and (high is None or price_fen <= high):
-            return key
-    return ""
-
-
 def _load_public(session: Session, product_ids: list[int]) -> list[Product]:
     """The public ones among these products, with everything a document needs loaded."""
     return list(session.scalars(public_products().where(Product.id.in_(product_ids))).unique())
 
 
 # --- Where the index lives -----------------------------------------------------------------
-
-
-class SearchUnavailable(RuntimeError):
-    """The index is missing or unreadable; a rebuild has been started in the background."""
 
 
 def _live_path() -> str:
@@ -1470,116 +1325,10 @@ def health() -> str | None:
 
 # --- Querying ------------------------------------------------------------------------------
 
-#: Longer queries are refused (with a 400 and a message): no product title is this long, and
-#: each word costs a lookup in every field.
-MAX_QUERY_LENGTH = 100
-SORTS = ("relevance", "price_asc", "price_desc", "newest")
-FACETS = ("region", "category", "price", "stock")
-
-
-class QueryTooLong(ValueError):
-    """The visitor's query is longer than MAX_QUERY_LENGTH characters."""
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    """What a visitor asked for: words, facet filters, order and page."""
-
-    text: str = ""
-    region: str | None = None
-    category: str | None = None
-    price: str | None = None
-    in_stock: bool = False
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 24
-
-    def filters(self) -> dict[str, str]:
-        """The active facet filters, by facet name."""
-        active = {"region": self.region, "category": self.category, "price": self.price}
-        if self.in_stock:
-            active["stock"] = "yes"
-        return {name: value for name, value in active.items() if value}
-
-
-@dataclass(frozen=True)
-class MatchTerms:
-    """What a query matched on, for highlighting: stems, pinyin words, Chinese phrases."""
-
-    stems: frozenset[str] = frozenset()
-    pinyin: frozenset[str] = frozenset()
-    phrases: frozenset[str] = frozenset()
-
-    def __bool__(self) -> bool:
-        return bool(self.stems or self.pinyin or self.phrases)
-
-
-@dataclass
-class SearchResult:
-    """One page of results."""
-
-    ids: list[int]
-    total: int
-    page: int
-    per_page: int
-    #: facet name -> [(value, count)], values with at least one product, largest count first.
-    facets: dict[str, list[tuple[str, int]]]
-    terms: MatchTerms
-    #: A corrected query that finds something, when this one found nothing.
-    suggestion: str | None = None
-    #: True when no product matched every word and these match some of them.
-    partial: bool = False
-
-    @property
-    def pages(self) -> int:
-        """How many pages the results fill."""
-        return max(1, -(-self.total // self.per_page))
-
-
-def clean_query(text: str) -> str:
-    """The query as searched: control characters (NUL...) removed, spaces collapsed.
-
-    :raises QueryTooLong: above MAX_QUERY_LENGTH characters.
-    """
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co") else ch for ch in text)
-    text = " ".join(text.split())
-    if len(text) > MAX_QUERY_LENGTH:
-        raise QueryTooLong(text)
-    return text
-
-
-@dataclass
-class _Group:
-    """Overlapping words of one stretch of the query (延安, 延安市): any of them may match."""
-
-    start: int
-    end: int
-    #: (lower-cased word, stem) pairs.
-    words: list[tuple[str, str]]
-    text: str = ""
-
-
-def _query_groups(text: str) -> list[_Group]:
-    folded = unicodedata.normalize("NFKC", text)
-    groups: list[_Group] = []
-    for token in WORDS(folded, chars=True):
-        pair = (token.original, token.text)
-        if groups and token.startchar < groups[-1].end:
-            last = groups[-1]
-            last.end = max(last.end, token.endchar)
-            if pair not in last.words:
-                last.words.append(pair)
-        else:
-            groups.append(_Group(token.startchar, token.endchar, [pair]))
-    for group in groups:
-        group.text = folded[group.start : group.end]
-    return groups
-
-
 _WORD_FIELDS = ("text",)
 
 
-def _group_query(group: _Group, reader) -> tuple[Query, set[str], set[str], set[str]]:
+def _group_query(group: WordGroup, reader) -> tuple[Query, set[str], set[str], set[str]]:
     """Any word of the group in any field; Chinese text not indexed as a word is matched as
     a phrase of characters instead (single characters such as 梨 always are)."""
     alternatives: list[Query] = []
@@ -1596,7 +1345,7 @@ def _group_query(group: _Group, reader) -> tuple[Query, set[str], set[str], set[
             alternatives.append(Term("pinyin", word))
             pinyin.add(word)
             found_word = True
-    characters = [ch for ch in group.text if _is_cjk(ch)]
+    characters = [ch for ch in group.text if is_cjk(ch)]
     if characters and (len(characters) == 1 or not found_word):
         if len(characters) == 1:
             alternatives.append(Term("title_chars", characters[0]))
@@ -1800,26 +1549,18 @@ def _correction(reader, word: str) -> str | None:
 def _suggest(opened: _Opened, text: str) -> str | None:
     """The query with misspelt words replaced by near words of the catalogue, if that finds something."""
     reader = opened.searcher.reader()
-    changed = False
-    words = []
-    for chunk in text.split():
-        word = unicodedata.normalize("NFKC", chunk).lower()
-        replacement = None
-        if len(word) >= 3 and word.isalnum() and not _known(reader, word):
-            replacement = _correction(reader, word)
-        words.append(replacement or chunk)
-        changed = changed or replacement is not None
-    if not changed:
-        return None
-    suggestion = " ".join(words)
-    whoosh_query, _terms = _text_query(suggestion, reader)
-    if whoosh_query is None or not _docs(opened, whoosh_query):
-        return None
-    return suggestion
+
+    def finds(suggestion: str) -> bool:
+        whoosh_query, _terms = _text_query(suggestion, reader)
+        return whoosh_query is not None and bool(_docs(opened, whoosh_query))
+
+    return did_you_mean(
+        text, lambda word: _known(reader, word), lambda word: _correction(reader, word), finds
+    )
 
 
 def _text_query(text: str, reader, all_words: bool = True) -> tuple[Query | None, MatchTerms]:
-    groups = _query_groups(text)
+    groups = query_groups(text)
     if not groups:
         return None, MatchTerms()
     parts, stems, pinyin, phrases = [], set(), set(), set()
@@ -1840,8 +1581,28 @@ def search(query: SearchQuery) -> SearchResult:
         the background).
     """
     text = clean_query(query.text)
-    try:
+    with _healing():
         return _search(text, query)
+
+
+def suggest(text: str) -> str | None:
+    """The query with misspelt words replaced by near words of the catalogue, if that finds
+    something ("did you mean"; search() gives it when a query finds nothing).
+
+    :raises SearchUnavailable: as search() does.
+    """
+    text = clean_query(text)
+    with _healing(), _opened() as opened:
+        opened.forget_postings()
+        return _suggest(opened, text)
+
+
+@contextmanager
+def _healing() -> Iterator[None]:
+    """Any failure to read the index: forget this thread's searchers, start a rebuild in the
+    background, and raise SearchUnavailable."""
+    try:
+        yield
     except Exception as error:  # noqa: BLE001 - e.g. a segment file damaged after opening
         _forget_searchers()
         rebuild_in_background()
@@ -1878,75 +1639,14 @@ def _search(text: str, query: SearchQuery) -> SearchResult:
         )
 
 
-# --- Highlighting --------------------------------------------------------------------------
+class WhooshBackend:
+    """This module as a SearchBackend (products.search.backend): the interface the app calls."""
 
-
-@lru_cache(maxsize=65536)
-def _cached_pinyin_forms(word: str) -> frozenset[str]:
-    return frozenset(_pinyin_forms(word))
-
-
-@lru_cache(maxsize=8192)
-def _run_pinyin_forms(run: str) -> frozenset[str]:
-    """Whole pinyin and initials of a run of Chinese: 砀山酥梨 -> {'dangshansuli', 'dssl'}."""
-    whole, initials = _pinyin_forms(run)
-    return frozenset((whole, initials))
-
-
-def _marked_spans(text: str, terms: MatchTerms) -> list[tuple[int, int]]:
-    spans = []
-    for token in WORDS(text, chars=True):
-        matched = token.text in terms.stems or token.original in terms.pinyin
-        if not matched and terms.pinyin and _CHINESE_RUN.match(token.original):
-            matched = bool(_cached_pinyin_forms(token.original) & terms.pinyin)
-        if matched:
-            spans.append((token.startchar, token.endchar))
-    if terms.pinyin:
-        # Whole-name pinyin and initials (dangshansuli, dssl) mark the whole run of Chinese.
-        for run in _CHINESE_RUN.finditer(text):
-            if _run_pinyin_forms(run.group()) & terms.pinyin:
-                spans.append(run.span())
-    lowered = text.lower()
-    for phrase in terms.phrases:
-        start = lowered.find(phrase)
-        while start != -1:
-            spans.append((start, start + len(phrase)))
-            start = lowered.find(phrase, start + 1)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _render(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
-    """Escape the text and wrap the spans (positions in the text + offset) in <mark>."""
-    pieces, position = [], 0
-    for start, end in spans:
-        start, end = max(start - offset, 0), min(end - offset, len(text))
-        if end <= start:
-            continue
-        pieces.append(escape(text[position:start]))
-        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
-        position = end
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
-
-
-def highlight(text: str, terms: MatchTerms) -> Markup:
-    """The text escaped, with the words the query matched wrapped in <mark>."""
-    if not terms or not text:
-        return escape(text)
-    return _render(text, _marked_spans(text, terms))
-
-
-def excerpt(text: str, terms: MatchTerms, width: int = 90) -> Markup:
-    """About `width` characters of the text around its first match, highlighted."""
-    spans = _marked_spans(text, terms) if terms and text else []
-    start = max(0, spans[0][0] - width // 3) if spans and len(text) > width else 0
-    end = min(len(text), start + width)
-    prefix, suffix = ("…" if start > 0 else ""), ("…" if end < len(text) else "")
-    return escape(prefix) + _render(text[start:end], spans, offset=start) + escape(suffix)
+    init_app = staticmethod(init_app)
+    search = staticmethod(search)
+    suggest = staticmethod(suggest)
+    index_products = staticmethod(index_products)
+    remove_products = staticmethod(remove_products)
+    rebuild = staticmethod(rebuild)
+    ensure_index = staticmethod(ensure_index)
+    health = staticmethod(health)
