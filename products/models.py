@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
@@ -147,6 +148,8 @@ class Product(Bilingual, Timestamped, db.Model):
             name="review_reason",
         ),
         Index("ix_product_region_status", "region_id", "status"),
+        # Read by the PostgreSQL search backend only; on SQLite a plain index of empty values.
+        Index("ix_product_search_document", "search_document", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +175,11 @@ class Product(Bilingual, Timestamped, db.Model):
     #: listing ('first_listing') or a price far from its category's usual range
     #: ('price_outlier'). None: nothing to wait for.
     review_reason: Mapped[str | None] = mapped_column(String(20))
+    #: The words the PostgreSQL search backend matches, weighted by where they appear (a
+    #: tsvector written by products.search.postgresql_backend); unused on SQLite.
+    search_document: Mapped[str | None] = mapped_column(
+        Text().with_variant(TSVECTOR(), "postgresql"), deferred=True
+    )
 
     shop: Mapped["Shop"] = relationship(back_populates="products")
     region: Mapped["Region"] = relationship()

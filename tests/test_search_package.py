@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from products.search import analysis, whoosh_backend
+from products.search import analysis, postgresql_backend, whoosh_backend
 from products.search.backend import SearchBackend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +34,11 @@ def test_the_segmenter_and_pinyin_are_imported_by_the_analysis_only():
     assert importers == ["products/search/analysis.py"]
 
 
-def test_the_whoosh_backend_implements_the_search_backend_interface():
-    backend = whoosh_backend.WhooshBackend()
+@pytest.mark.parametrize(
+    "backend_class", [whoosh_backend.WhooshBackend, postgresql_backend.PostgresqlBackend]
+)
+def test_each_backend_implements_the_search_backend_interface(backend_class):
+    backend = backend_class()
     assert isinstance(backend, SearchBackend)
     for name, member in inspect.getmembers(SearchBackend, inspect.isfunction):
         if name.startswith("_"):

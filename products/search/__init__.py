@@ -12,7 +12,8 @@ replace Whoosh:
 
 The package's modules: ``analysis`` (text analysis any backend shares), ``query`` (what search
 is asked and answers, "did you mean"), ``highlight``, ``backend`` (the SearchBackend interface
-an engine implements), ``whoosh_backend`` (the engine: the only module that uses a Whoosh index) and
+an engine implements), ``whoosh_backend`` (the engine: the only module that uses a Whoosh index),
+``postgresql_backend`` (the engine inside PostgreSQL, chosen by ``SEARCH_BACKEND=postgresql``) and
 ``service`` (a search request read and its results loaded, for /search and /api/v1/search).
 """
 
@@ -35,20 +36,80 @@ from products.search.whoosh_backend import (
     RETRY_AFTER_SECONDS,
     SCHEMA_VERSION,
     VERSION_FILE,
-    ensure_index,
-    health,
+    WhooshBackend,
     index_problem,
-    index_products,
-    init_app,
-    rebuild,
     rebuild_in_background,
-    remove_products,
-    search,
-    suggest,
     wait_for_rebuilds,
 )
 
+#: SEARCH_BACKEND values -> the module path of their SearchBackend class.
+BACKENDS = {
+    "whoosh": "products.search.whoosh_backend:WhooshBackend",
+    "postgresql": "products.search.postgresql_backend:PostgresqlBackend",
+}
+
+
+def _backend() -> SearchBackend:
+    """The engine the current app chose (Whoosh outside an app, as before the choice existed)."""
+    from flask import current_app, has_app_context
+
+    name = current_app.extensions.get("search_backend") if has_app_context() else None
+    if name is None or name == "whoosh":
+        return WhooshBackend
+    from importlib import import_module
+
+    module, _, attribute = BACKENDS[name].partition(":")
+    return getattr(import_module(module), attribute)
+
+
+def init_app(app) -> None:
+    """Choose the engine (config SEARCH_BACKEND) and let it follow the database."""
+    name = app.config.get("SEARCH_BACKEND") or "whoosh"
+    if name not in BACKENDS:
+        raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
+    app.extensions["search_backend"] = name
+    with app.app_context():
+        backend = _backend()
+    backend.init_app(app)
+
+
+def search(query: SearchQuery) -> SearchResult:
+    """One page of public product ids for a query (SearchBackend.search)."""
+    return _backend().search(query)
+
+
+def suggest(text: str) -> str | None:
+    """The query with misspelt words corrected (SearchBackend.suggest)."""
+    return _backend().suggest(text)
+
+
+def index_products(product_ids) -> int:
+    """Bring these products up to date in the index (SearchBackend.index_products)."""
+    return _backend().index_products(product_ids)
+
+
+def remove_products(product_ids) -> None:
+    """Take these products out of the index (SearchBackend.remove_products)."""
+    _backend().remove_products(product_ids)
+
+
+def rebuild() -> int:
+    """Build the whole index from the database (SearchBackend.rebuild)."""
+    return _backend().rebuild()
+
+
+def ensure_index(wait: bool = True, thorough: bool = True) -> bool:
+    """Rebuild the index when missing or outdated (SearchBackend.ensure_index)."""
+    return _backend().ensure_index(wait=wait, thorough=thorough)
+
+
+def health() -> str | None:
+    """What is wrong with search, for /healthz (SearchBackend.health)."""
+    return _backend().health()
+
+
 __all__ = [
+    "BACKENDS",
     "FACETS",
     "MAX_QUERY_LENGTH",
     "PRICE_BANDS",

@@ -1,5 +1,5 @@
-"""What the app asks of a search engine: the interface that the Whoosh backend implements and a
-PostgreSQL backend will implement next, so that one replaces the other without the app changing.
+"""What the app asks of a search engine: the interface that the Whoosh and PostgreSQL backends
+implement, so that one replaces the other without the app changing (config SEARCH_BACKEND).
 """
 
 from collections.abc import Iterable

@@ -916,6 +916,8 @@ def _apply_committed(session) -> None:
     changes = session.info.pop(_PENDING, None)
     if not changes or not has_app_context():
         return
+    if current_app.extensions.get("search_backend", "whoosh") != "whoosh":
+        return  # the app searches with another engine, which follows the changes itself
     from shop.extensions import db
 
     try:
