@@ -1,15 +1,17 @@
 """How `make run` serves the site: `gunicorn --config gunicorn.conf.py`, nothing else on the line.
 
 The tests in tests/test_serving.py start gunicorn with exactly this file, so what they measure is
-what `make run` serves. HOST, PORT and THREADS come from the environment (the Makefile passes its
-variables on).
+what `make run` serves. HOST, PORT, WORKERS and THREADS come from the environment (the Makefile
+passes its variables on).
 
-One process with threads, not several processes:
-- the rate limits count in that process's memory unless RATELIMIT_STORAGE_URI names a Redis, so
-  with one process "5 failed log-ins" means five for the whole site, not five per worker;
-- a client that sends its request slowly holds one thread, not a whole worker, so two of them
-  cannot keep the site from answering.
-For several processes or machines, point RATELIMIT_STORAGE_URI at Redis (docs/deploy.md).
+Threads, so a client that sends its request slowly holds one thread, not a whole worker, and two
+of them cannot keep the site from answering. How many processes:
+- with the rate limits in memory (the default), one: they count in that process's memory, and
+  "5 failed log-ins" must mean five for the whole site, not five per process;
+- with RATELIMIT_STORAGE_URI naming a Redis, one process per core: Python runs one thread at a
+  time per process, so one process uses at most one core, and a checkout costs the server more
+  than 100 ms of CPU (docs/benchmarks.md, "Checkout").
+WORKERS, when set, wins. Each process holds its own database pool (docs/benchmarks.md).
 """
 
 import os
@@ -38,7 +40,18 @@ os.environ.setdefault("SITE_URL", f"http://{_address_others_use(host)}:{port}")
 
 wsgi_app = "wsgi:app"
 bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-workers = 1
+
+
+def _workers() -> int:
+    """One process per core when the rate limits are shared, else one (see the docstring)."""
+    if os.environ.get("WORKERS"):
+        return int(os.environ["WORKERS"])
+    if (os.environ.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        return 1
+    return os.cpu_count() or 1
+
+
+workers = _workers()
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS") or 8)
 accesslog = "-"

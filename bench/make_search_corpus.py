@@ -212,6 +212,8 @@ def ensure_places() -> tuple[dict[str, int], dict[str, int], dict[str, list[int]
                     name_zh=f"{place_zh}{word_zh}",
                     name_en=f"{place_en} {word_en}",
                     kind=ShopKind.EXHIBITOR,
+                    # Organizer-approved: only approved shops' listings are public.
+                    approved_at=datetime.now(UTC),
                 )
                 db.session.add(shop)
                 db.session.flush()

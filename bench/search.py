@@ -1,6 +1,15 @@
-"""Search benchmark: Whoosh index of a synthetic bilingual catalogue, SQLite FTS5 beside it.
+"""Search benchmark: Whoosh index of a synthetic bilingual catalogue, SQLite FTS5 beside it,
+and the PostgreSQL backend on the same catalogue.
 
     .venv/bin/python bench/search.py [--products 100000] [--folder /tmp/vm-search-bench] [--reuse]
+    .venv/bin/python bench/search.py --postgresql postgresql+psycopg://postgres@127.0.0.1/vm_search
+
+With --postgresql DATABASE_URL (a database of its own: its schema is dropped and made again),
+the same catalogue is loaded there with the PostgreSQL backend chosen, and the report compares
+both backends: the time to load the products with their search vectors (written in the load's
+own transaction) against the Whoosh rebuild, the same 200 mixed queries, and recall on the
+same 30 labelled queries. Add --reuse --keep-index to take the Whoosh figures of a past run
+and the PostgreSQL database and load figures of a past run (queries are measured again).
 
 Builds (or, with --reuse, keeps) a SQLite catalogue of --products public products from
 bench/make_search_corpus.py plus 1,000 practice products, then reports:
@@ -527,6 +536,27 @@ def startup_costs(folder: Path, runs: int = 5) -> dict[str, float]:
 # --- The run -------------------------------------------------------------------------------
 
 
+def _time_pages_and_browsing(app, search, queries, figures: dict) -> list[float]:
+    """The /search page for each query, and browsing everything six times (the first run is
+    returned apart from the median)."""
+    client = app.test_client()
+    page_samples = []
+    for _, text, filters in queries:
+        parameters = {"q": text, **{k: ("1" if v is True else v) for k, v in filters.items()}}
+        started = time.perf_counter()
+        response = client.get("/search", query_string=parameters)
+        page_samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (text, response.status_code)
+    figures["page_ms"] = percentiles(page_samples)
+    browse = []
+    for _ in range(6):
+        started = time.perf_counter()
+        search.search(search_query("", {}))
+        browse.append((time.perf_counter() - started) * 1000)
+    figures["browse_everything_ms"] = round(statistics.median(browse[1:]), 1)
+    return browse
+
+
 def run(count: int, folder: Path, reuse: bool, keep_index: bool, profile_lines: int) -> dict:
     os.environ["INSTANCE_PATH"] = str(folder)
     if not reuse and folder.exists():
@@ -599,24 +629,9 @@ def run(count: int, folder: Path, reuse: bool, keep_index: bool, profile_lines: 
         figures["whoosh_ms_by_kind"] = {kind: percentiles(v) for kind, v in by_kind.items()}
         figures["whoosh_zero_result_queries"] = sum(1 for total in totals.values() if total == 0)
 
-        client = app.test_client()
-        page_samples = []
-        for _, text, filters in queries:
-            parameters = {"q": text, **{k: ("1" if v is True else v) for k, v in filters.items()}}
-            started = time.perf_counter()
-            response = client.get("/search", query_string=parameters)
-            page_samples.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (text, response.status_code)
-        figures["page_ms"] = percentiles(page_samples)
-
-        browse = []
-        for _ in range(6):
-            started = time.perf_counter()
-            search.search(search_query("", {}))
-            browse.append((time.perf_counter() - started) * 1000)
+        browse = _time_pages_and_browsing(app, search, queries, figures)
         # The first one also reads what stays for the index generation (every live document).
         figures["browse_everything_first_ms"] = round(browse[0], 1)
-        figures["browse_everything_ms"] = round(statistics.median(browse[1:]), 1)
 
         profiler = cProfile.Profile()
         profiler.enable()
@@ -746,6 +761,263 @@ def markdown(figures: dict) -> str:
     return "\n".join(lines)
 
 
+# --- The PostgreSQL backend on the same catalogue ---------------------------------------------
+
+
+def _explain(session, search_module, text: str, filters: dict) -> str:
+    """EXPLAIN ANALYZE of the statement one search runs (the last of its statements)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        search_module.search(search_query(text, filters))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    statement, parameters = max(statements, key=lambda pair: len(pair[0]))
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _load_postgresql(count: int, figures: dict) -> dict:
+    """A fresh schema, the catalogue loaded (its vectors written in the load's transaction),
+    then every vector rewritten as `flask reindex` does; returns the truth."""
+    from sqlalchemy import text as sql_text
+
+    from products import search
+    from shop.extensions import db
+
+    db.session.execute(sql_text("DROP SCHEMA public CASCADE"))
+    db.session.execute(sql_text("CREATE SCHEMA public"))
+    db.session.commit()
+    db.create_all()
+    print(f"Loading {count} products into PostgreSQL…", file=sys.stderr)
+    started, cpu = time.perf_counter(), time.process_time()
+    truth = make_corpus(count, practice=PRACTICE_PRODUCTS)
+    figures["load_seconds"] = round(time.perf_counter() - started, 1)
+    figures["load_cpu_seconds"] = round(time.process_time() - cpu, 1)
+    figures["load_load_average"] = os.getloadavg()[0]
+    started = time.perf_counter()
+    figures["rewritten"] = search.rebuild()
+    figures["rewrite_seconds"] = round(time.perf_counter() - started, 1)
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sql_text("VACUUM ANALYZE"))
+    return truth
+
+
+def run_postgresql(count: int, url: str, folder: Path, reuse: bool = False) -> dict:
+    """Load the catalogue into PostgreSQL with its search vectors, then the same queries.
+
+    With `reuse`, keep the database and the load figures of a past run (the truth is the
+    Whoosh run's: the corpus is the same, numbered the same)."""
+    from sqlalchemy import text as sql_text
+
+    from products import search
+    from products.search import postgresql_backend
+    from shop import create_app
+    from shop.extensions import db
+
+    instance = folder / "postgresql-instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
+    assert app.config["SEARCH_BACKEND"] == "postgresql"
+    figures: dict = {"load_average_start": os.getloadavg()}
+    past = folder / "results-postgresql.json"
+    with app.app_context():
+        if reuse and past.exists():
+            previous = json.loads(past.read_text())
+            for key in (
+                "load_seconds",
+                "load_cpu_seconds",
+                "load_load_average",
+                "rewritten",
+                "rewrite_seconds",
+            ):
+                figures[key] = previous[key]
+            truth = {
+                int(k): Truth(*v)
+                for k, v in json.loads((folder / "truth.json").read_text()).items()
+            }
+        else:
+            truth = _load_postgresql(count, figures)
+        figures["public_products"] = len(truth)
+        figures["table_bytes"] = db.session.scalar(
+            sql_text("SELECT pg_total_relation_size('product')")
+        )
+        figures["gin_bytes"] = db.session.scalar(
+            sql_text("SELECT pg_relation_size('ix_product_search_document')")
+        )
+        figures["health"] = search.health()
+
+        queries = mixed_queries()
+        for _, text, filters in queries:  # warm the cache
+            search.search(search_query(text, filters))
+        by_kind: dict[str, list[float]] = {}
+        samples, slowest = [], []
+        zero = 0
+        for kind, text, filters in queries:
+            started = time.perf_counter()
+            result = search.search(search_query(text, filters))
+            elapsed = (time.perf_counter() - started) * 1000
+            samples.append(elapsed)
+            by_kind.setdefault(kind, []).append(elapsed)
+            slowest.append((elapsed, text, filters))
+            zero += result.total == 0
+        figures["ms"] = percentiles(samples)
+        figures["ms_by_kind"] = {kind: percentiles(v) for kind, v in by_kind.items()}
+        figures["zero_result_queries"] = zero
+        slowest.sort(key=lambda item: item[0], reverse=True)
+        figures["slowest"] = [
+            {"ms": round(ms, 1), "query": text, "filters": filters}
+            for ms, text, filters in slowest[:5]
+        ]
+        figures["explain_slowest"] = _explain(db.session, search, slowest[0][1], slowest[0][2])
+
+        _time_pages_and_browsing(app, search, queries, figures)
+
+        prefixes = []
+        for text in ("dangs", "pingg", "mihout", "lingsh"):
+            started = time.perf_counter()
+            total = search.search(search_query(text, {})).total
+            prefixes.append(
+                {
+                    "query": text,
+                    "found": total,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
+        figures["prefixes"] = prefixes
+
+        postgresql_backend._vocabulary_cache = None
+        started = time.perf_counter()
+        first = search.suggest("peer")
+        figures["vocabulary_first_suggest_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        suggest_samples = []
+        for typo in ("peer", "wallnut", "dangsan", "hony", "mushroms"):
+            started = time.perf_counter()
+            search.search(search_query(typo, {}))
+            suggest_samples.append((time.perf_counter() - started) * 1000)
+        figures["suggestion"] = first
+        figures["typo_search_ms"] = round(statistics.median(suggest_samples), 1)
+
+        recall_rows = []
+        for text, relevant_if in LABELLED:
+            relevant = {pid for pid, fact in truth.items() if relevant_if(fact)}
+            ids = search.search(search_query(text, {}, per_page=len(truth))).ids
+            recall_rows.append(
+                {
+                    "query": text,
+                    "relevant": len(relevant),
+                    "found": len(ids),
+                    "recall": len(relevant & set(ids)) / len(relevant),
+                    "precision_at_10": sum(i in relevant for i in ids[:10])
+                    / max(1, min(10, len(ids))),
+                }
+            )
+        figures["recall"] = recall_rows
+        figures["mean_recall"] = statistics.mean(r["recall"] for r in recall_rows)
+        figures["practice_found"] = sum(
+            1
+            for pid in search.search(search_query("学员练习店", {}, per_page=100)).ids
+            if pid not in truth
+        )
+        db.session.remove()
+        db.engine.dispose()
+    figures["load_average_end"] = os.getloadavg()
+    (folder / "results-postgresql.json").write_text(
+        json.dumps(figures, indent=2, ensure_ascii=False)
+    )
+    return figures
+
+
+def markdown_both(whoosh: dict, postgresql: dict) -> str:
+    """The two backends side by side."""
+    lines = [
+        f"- Catalogue: {postgresql['public_products']:,} public products (plus "
+        f"{PRACTICE_PRODUCTS:,} practice ones; found: Whoosh {whoosh['practice_found']}, "
+        f"PostgreSQL {postgresql['practice_found']}).",
+        f"- Whoosh: whole rebuild {whoosh['rebuild_seconds']} s (load average "
+        f"{whoosh['rebuild_load_average']:.1f} at its end), index "
+        f"{whoosh['index_bytes'] / 1048576:.0f} MB.",
+        f"- PostgreSQL: loading the {postgresql['public_products'] + PRACTICE_PRODUCTS:,} "
+        f"products with their search vectors (written in the load's transaction) "
+        f"{postgresql['load_seconds']} s ({postgresql['load_cpu_seconds']} s CPU in Python; load "
+        f"average {postgresql['load_load_average']:.1f} at its end); rewriting every vector "
+        f"afterwards (`flask reindex`) {postgresql['rewrite_seconds']} s; product table with "
+        f"its indexes {postgresql['table_bytes'] / 1048576:.0f} MB, of which the GIN index "
+        f"{postgresql['gin_bytes'] / 1048576:.0f} MB.",
+        "",
+        "| 200 mixed queries, ms | p50 | p95 | p99 | max | no result |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| Whoosh `search()` | {p50} | {p95} | {p99} | {max} | {zero} |".format(
+            **whoosh["whoosh_ms"], zero=whoosh["whoosh_zero_result_queries"]
+        ),
+        "| PostgreSQL `search()` | {p50} | {p95} | {p99} | {max} | {zero} |".format(
+            **postgresql["ms"], zero=postgresql["zero_result_queries"]
+        ),
+        "| Whoosh /search page | {p50} | {p95} | {p99} | {max} | |".format(**whoosh["page_ms"]),
+        "| PostgreSQL /search page | {p50} | {p95} | {p99} | {max} | |".format(
+            **postgresql["page_ms"]
+        ),
+        "",
+        "| by kind of query, ms | Whoosh p50 | Whoosh p95 | PostgreSQL p50 | PostgreSQL p95 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, values in whoosh["whoosh_ms_by_kind"].items():
+        other = postgresql["ms_by_kind"][kind]
+        lines.append(
+            f"| {kind} | {values['p50']} | {values['p95']} | {other['p50']} | {other['p95']} |"
+        )
+    lines += [
+        "",
+        f"Browsing everything (empty query, 4 facets): Whoosh {whoosh['browse_everything_ms']} ms, "
+        f"PostgreSQL {postgresql['browse_everything_ms']} ms (medians of 5).",
+        "",
+        "Pinyin prefixes (PostgreSQL only): "
+        + ", ".join(
+            f"{p['query']} {p['found']:,} found in {p['ms']} ms" for p in postgresql["prefixes"]
+        )
+        + ".",
+        "",
+        f"Did you mean (PostgreSQL): the first suggestion after the catalogue changed, which "
+        f"builds the vocabulary, {postgresql['vocabulary_first_suggest_ms']} ms; a misspelt "
+        f"search afterwards {postgresql['typo_search_ms']} ms (median of 5).",
+        "",
+        f"Recall on 30 labelled queries (mean): Whoosh {whoosh['whoosh_mean_recall']:.2f}, "
+        f"PostgreSQL {postgresql['mean_recall']:.2f}.",
+        "",
+        "| query | relevant | Whoosh found | recall | P@10 | PostgreSQL found | recall | P@10 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for mine, other in zip(whoosh["recall"], postgresql["recall"], strict=True):
+        lines.append(
+            f"| {mine['query']} | {mine['relevant']} | {mine['whoosh_found']} | "
+            f"{mine['whoosh_recall']:.2f} | {mine['whoosh_precision_at_10']:.1f} | "
+            f"{other['found']} | {other['recall']:.2f} | {other['precision_at_10']:.1f} |"
+        )
+    lines += [
+        "",
+        "Slowest PostgreSQL queries: "
+        + "; ".join(
+            f"{s['query']} {s['filters'] or ''} {s['ms']} ms" for s in postgresql["slowest"]
+        )
+        + ".",
+        "",
+        f"Load average at start / end: Whoosh run {whoosh['load_average_start'][0]:.2f} / "
+        f"{whoosh['load_average_end'][0]:.2f}; PostgreSQL run "
+        f"{postgresql['load_average_start'][0]:.2f} / {postgresql['load_average_end'][0]:.2f}.",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=100_000)
@@ -759,14 +1031,31 @@ def main() -> None:
         help="with --reuse: keep a current index and the rebuild figures of the past run",
     )
     parser.add_argument("--profile-lines", type=int, default=25)
-    arguments = parser.parse_args()
-    figures = run(
-        arguments.products,
-        arguments.folder,
-        arguments.reuse,
-        arguments.keep_index,
-        arguments.profile_lines,
+    parser.add_argument(
+        "--postgresql",
+        metavar="DATABASE_URL",
+        help="also load the catalogue into this PostgreSQL database (dropped and made again) "
+        "and compare the two backends",
     )
+    arguments = parser.parse_args()
+    if arguments.postgresql and arguments.reuse and arguments.keep_index:
+        figures = json.loads((arguments.folder / "results.json").read_text())
+    else:
+        figures = run(
+            arguments.products,
+            arguments.folder,
+            arguments.reuse,
+            arguments.keep_index,
+            arguments.profile_lines,
+        )
+    if arguments.postgresql:
+        postgresql = run_postgresql(
+            arguments.products, arguments.postgresql, arguments.folder, reuse=arguments.reuse
+        )
+        print(markdown_both(figures, postgresql))
+        print("\nEXPLAIN ANALYZE of the slowest PostgreSQL query:\n")
+        print(postgresql["explain_slowest"])
+        return
     print(markdown(figures))
     print("\nWhere query time goes (cProfile, 200 queries, by own time):\n")
     print(figures["query_profile"])

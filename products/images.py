@@ -3,7 +3,9 @@
 It also draws the pictures made for sharing: QR codes and the share kit's poster (at the end).
 
 Every picture (seeded or uploaded) becomes WebP renditions at up to three widths plus a square
-thumbnail, stored under a content hash so that URLs can be cached for a year.
+thumbnail, stored under a content hash so that URLs can be cached for a year. An upload is only
+verified in its request (verify_image) and kept under a private name (original_name); a job
+makes its renditions (process_image) from that original.
 
 Speed (bench/images.py, docs/benchmarks.md): a 4000x3000 phone photo must be done in well under
 a second on one core. The levers, in order of effect: JPEG draft decoding (the decoder itself
@@ -14,6 +16,7 @@ dominates the cost.
 
 import functools
 import hashlib
+import hmac
 import io
 import logging
 import os
@@ -97,6 +100,47 @@ def stored_names(key: str, width: int) -> list[str]:
 def content_key(data: bytes) -> str:
     """The content-addressed name stem of uploaded bytes: the same photo always gets the same key."""
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+def original_name(key: str, secret: str) -> str:
+    """The private name an uploaded original is kept under until its renditions are made.
+
+    Keyed with the app's secret: a rendition's public name gives away `key`, and an original
+    still carries the camera's EXIF (a farm's GPS position), so its name must not be guessable
+    even where MEDIA_URL serves the store itself. /media serves only .webp names.
+    """
+    digest = hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+    return f"original-{digest[:48]}"
+
+
+def verify_image(data: bytes, max_bytes: int) -> ProcessedImage:
+    """Check uploaded bytes the way process_image does, without making any rendition.
+
+    Cheap enough for a request: the header is read, a JPEG is decoded at 1/8 scale (which still
+    reads every byte, so truncated data is caught), and the size of the largest rendition is
+    worked out. Returns the key and that size, with no files.
+    :raises ImageRejected: for the same bytes process_image refuses.
+    """
+    if len(data) > max_bytes:
+        raise ImageRejected("too_large")
+    image = _open_verified(data)
+    width, height = image.size
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    except (OSError, SyntaxError, ValueError):
+        orientation = 1
+    if orientation in SIDEWAYS_ORIENTATIONS:
+        width, height = height, width
+    if image.format in ("JPEG", "MPO"):
+        image.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ImageRejected("damaged") from None
+    target = max(WIDTHS)
+    if width > target:
+        width, height = target, max(1, round(height * target / width))
+    return ProcessedImage(key=content_key(data), width=width, height=height)
 
 
 def process_image(data: bytes, max_bytes: int) -> ProcessedImage:

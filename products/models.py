@@ -2,7 +2,18 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    false,
+    true,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -192,6 +203,14 @@ class Product(Bilingual, Timestamped, db.Model):
     )
 
     @property
+    def ready_images(self) -> list["ProductImage"]:
+        """The photos whose renditions exist, cover first: all any public page or answer shows.
+
+        Filters the loaded collection, so the loaders that fetch `images` serve it too.
+        """
+        return [image for image in self.images if image.ready]
+
+    @property
     def tag_list(self) -> list[str]:
         """The seller's tags as a list, blanks dropped."""
         return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
@@ -228,21 +247,36 @@ class Variant(Bilingual, Timestamped, db.Model):
 
 
 class ProductImage(Timestamped, db.Model):
-    """A product photo, stored once under its content hash in several WebP widths."""
+    """A product photo, stored once under its content hash in several WebP widths.
+
+    An upload is verified and kept as an original in the request; a job makes the renditions
+    (shop.sellers.photo_jobs). Until then it is processing: neither ready nor failed.
+    """
 
     __tablename__ = "product_image"
+    __table_args__ = (CheckConstraint("NOT (ready AND failed)", name="ready_or_failed"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     #: Content hash naming the stored renditions (see products.images).
     key: Mapped[str] = mapped_column(String(80))
-    #: Size of the largest stored rendition, for width/height attributes and srcset.
+    #: Size of the largest rendition, for width/height attributes and srcset; worked out from
+    #: the verified original in the request, then set from the renditions by the job.
     width: Mapped[int]
     height: Mapped[int]
     #: 0 is the cover.
     position: Mapped[int] = mapped_column(default=0)
+    #: The WebP renditions exist: only ready photos are shown or linked anywhere public.
+    ready: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The job could not make renditions (a damaged original): the seller uploads it again.
+    failed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     product: Mapped["Product"] = relationship(back_populates="images")
+
+    @property
+    def state(self) -> str:
+        """'ready', 'failed' or 'processing', as the seller's photo editor shows it."""
+        return "ready" if self.ready else "failed" if self.failed else "processing"
 
     def __repr__(self) -> str:
         return f"<ProductImage {self.product_id}#{self.position} {self.key}>"

@@ -675,16 +675,18 @@ def quality_score(product: Product) -> ListingQuality:
     places = _place_names(product.region)
     descriptions = [product.description_zh.strip(), product.description_en.strip()]
     region_name = product.region.localized("name") if product.region else ""
+    # A photo still being processed counts (it is shown in a moment); one that failed does not.
+    photos = [image for image in product.images if not image.failed]
     checks = [
         (
-            len(product.images) >= QUALITY_MIN_PHOTOS,
+            len(photos) >= QUALITY_MIN_PHOTOS,
             _(
                 "Add at least %(count)d photos: the product close up, in use, and where it is made.",
                 count=QUALITY_MIN_PHOTOS,
             ),
         ),
         (
-            any(image.width >= QUALITY_PHOTO_WIDTH for image in product.images),
+            any(image.width >= QUALITY_PHOTO_WIDTH for image in photos),
             _(
                 "Add a photo at least %(width)d pixels wide, so buyers can see the detail.",
                 width=QUALITY_PHOTO_WIDTH,

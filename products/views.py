@@ -82,7 +82,7 @@ def home():
         regions = services.regions()
         featured = services.featured_by_region()
         exhibition = [region for region in regions if not region.coming_soon]
-        pictures = [p.images[0] for group in featured.values() for p in group if p.images]
+        pictures = [p.ready_images[0] for g in featured.values() for p in g if p.ready_images]
         return {
             "regions": exhibition,
             "partners": [region for region in regions if region.coming_soon],
@@ -212,7 +212,7 @@ def product(product_id: int, slug: str | None = None):
             "chosen": chosen,
             "links": page_links("catalogue.product", product_id=item.id, slug=item.slug),
             "absolute_url": site_url("catalogue.product", product_id=item.id, slug=item.slug),
-            "image_url": site_image(item.images[0]) if item.images else None,
+            "image_url": site_image(item.ready_images[0]) if item.ready_images else None,
         }
 
     return render_page("catalogue/product.html", ("product", product_id, variant_id), build)

@@ -110,13 +110,14 @@ def _stripe_gateway(config):
 
 def _init_features(app: Flask) -> None:
     """Every template helper, and each feature's own helpers and receivers, by one call each."""
-    from shop import accounts, cart, messages, orders, templating, training
+    from shop import accounts, cart, messages, orders, sellers, templating, training
 
     templating.register(app)  # the catalogue's and the site's: shop.templating
     accounts.init_app(app)
     orders.init_app(app)  # and the guest orders an account adopts
     cart.init_app(app)  # the cart count, and the merge at log-in
     messages.init_app(app)  # the inbox badge, and refund requests closed by a refund
+    sellers.init_app(app)  # photos whose renditions job was lost are queued again
     training.init_app(app)  # share links, the lesson checks, join codes at sign-up
 
 

@@ -55,9 +55,10 @@ class Config:
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER") or os.path.join(folder, "uploads")
         self.SEARCH_INDEX_PATH = env("SEARCH_INDEX_PATH") or os.path.join(folder, "search-index")
         #: The search engine: "whoosh" (files at SEARCH_INDEX_PATH) or "postgresql" (a tsvector
-        #: per product, PostgreSQL only). Whoosh stays the default until the PostgreSQL backend
-        #: passes the whole search suite.
-        self.SEARCH_BACKEND = env("SEARCH_BACKEND") or "whoosh"
+        #: per product, PostgreSQL only). Unset: "postgresql" on a PostgreSQL database (several
+        #: app servers then search alike), else "whoosh" (products.search.init_app decides, once
+        #: the database URL is final).
+        self.SEARCH_BACKEND = env("SEARCH_BACKEND") or None
         #: Where photos are kept: "local" (UPLOAD_FOLDER) or "s3" (the bucket S3_BUCKET of an
         #: S3-compatible store, reached with boto3's standard AWS_* variables; products.storage).
         self.MEDIA_STORAGE = env("MEDIA_STORAGE") or "local"
@@ -76,6 +77,9 @@ class Config:
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
         self.LANGUAGES = ("zh", "en")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
+        #: While that Redis does not answer, count in this process's memory (and go back to it
+        #: when it answers) rather than fail every log-in and checkout with an error page.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         #: Text responses are compressed by the app (make run has no proxy in front); shop.web
         #: picks which ones. Brotli or gzip only: every phone browser reads both.
         self.COMPRESS_REGISTER = False

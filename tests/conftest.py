@@ -13,12 +13,22 @@ from sqlalchemy import create_engine, insert, select, text
 
 import shop.models  # noqa: F401  (every table, before the schema is created)
 from shop.extensions import db
-from tests.helpers import BACKEND, POSTGRES_URL, RecordingSmtpHandler, build_app, reset_database
+from tests.helpers import (
+    BACKEND,
+    POSTGRES_URL,
+    RecordingSmtpHandler,
+    build_app,
+    fresh_app,
+    reset_database,
+)
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "shop" / "translations"
 
-# The PostgreSQL search backend's tests run only in the PostgreSQL pass (skip-free elsewhere).
-collect_ignore = [] if BACKEND == "postgresql" else ["test_search_postgresql.py"]
+# The PostgreSQL search backend's tests, and the two app servers (which share a PostgreSQL),
+# run only in the PostgreSQL pass (skip-free elsewhere).
+collect_ignore = (
+    [] if BACKEND == "postgresql" else ["test_search_postgresql.py", "test_two_servers.py"]
+)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -61,20 +71,24 @@ def postgres_schema():
     engine.dispose()
 
 
-@pytest.fixture
-def app(tmp_path, postgres_schema):
-    """A fresh app with an empty database."""
-    app = build_app(tmp_path / "instance")
-    with app.app_context():
-        reset_database()
-    yield app
-    from products import search
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "search_backend(name): build the app with this SEARCH_BACKEND (tests of one engine's "
+        "internals); otherwise the database's default (PostgreSQL's own, or Whoosh on SQLite)",
+    )
 
-    # A search or health check that found no index started a rebuild: let it end with its test.
-    search.wait_for_rebuilds()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+
+def _search_backend(request) -> dict:
+    marker = request.node.get_closest_marker("search_backend")
+    return {"SEARCH_BACKEND": marker.args[0]} if marker else {}
+
+
+@pytest.fixture
+def app(request, tmp_path, postgres_schema):
+    """A fresh app with an empty database."""
+    with fresh_app(tmp_path / "instance", **_search_backend(request)) as app:
+        yield app
 
 
 @pytest.fixture
@@ -98,6 +112,14 @@ def seed_snapshot(tmp_path_factory, postgres_schema):
         reset_database()
         result = app.test_cli_runner().invoke(args=["seed"])
         assert result.exit_code == 0, result.output
+        if app.config["SEARCH_BACKEND"] != "whoosh":
+            # Tests pinned to Whoosh (search_backend marker) restore its index too.
+            from products import search
+
+            whoosh = build_app(folder, SEARCH_BACKEND="whoosh")
+            with whoosh.app_context():
+                search.rebuild()
+                db.engine.dispose()
         rows = {
             table.name: [dict(row._mapping) for row in db.session.execute(select(table))]
             for table in db.metadata.sorted_tables

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import socketserver
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
@@ -80,6 +81,22 @@ def build_app(folder: Path, **overrides):
     }
     config.update(overrides)
     return create_app(config)
+
+
+@contextmanager
+def fresh_app(folder: Path, **overrides):
+    """An app with an empty database, closed after its test: rebuilds it started end first."""
+    app = build_app(folder, **overrides)
+    with app.app_context():
+        reset_database()
+    yield app
+    from products import search
+
+    # A search or health check that found no index started a rebuild: let it end with its test.
+    search.wait_for_rebuilds()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def reset_database() -> None:

@@ -248,6 +248,24 @@ def test_an_empty_cart_cannot_check_out(client):
     assert response.headers["Location"].endswith("/cart")
 
 
+def test_a_checkout_form_sent_after_the_cart_was_emptied_says_so(app, make_product):
+    variant = variant_id(app, make_product(stock=3))
+    buyer = app.test_client()
+    add_to_cart(buyer, variant, 1)
+    page = buyer.get("/checkout")
+    # In another tab the buyer takes the item out of the cart, then sends this form.
+    with app.app_context():
+        line_id = db.session.scalar(select(CartLine.id))
+    cart = form_on(buyer.get("/cart").get_data(as_text=True), f"/cart/lines/{line_id}/remove")
+    assert buyer.post(cart.action, data=form_data(cart)).status_code == 302
+    response = place_order(buyer, page)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/cart")
+    assert "Your cart is empty." in buyer.get("/cart?lang=en").get_data(as_text=True)
+    assert _count(app, Order) == 0
+    assert stock_of(app, variant) == 3
+
+
 def test_the_last_unit_goes_to_the_first_buyer_and_the_second_is_told(app, make_product):
     product = make_product(stock=1)
     variant = variant_id(app, product)

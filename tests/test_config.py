@@ -35,6 +35,36 @@ def test_database_url_selects_the_database(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("database_url", "chosen", "backend"),
+    [
+        (None, None, "whoosh"),
+        ("postgresql+psycopg://user@db.example:5432/market", None, "postgresql"),
+        ("postgresql+psycopg://user@db.example:5432/market", "whoosh", "whoosh"),
+    ],
+)
+def test_search_runs_in_postgresql_on_postgresql_unless_chosen(
+    tmp_path, monkeypatch, database_url, chosen, backend
+):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    for name, value in (("DATABASE_URL", database_url), ("SEARCH_BACKEND", chosen)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    app = create_app()
+    assert app.config["SEARCH_BACKEND"] == backend
+    assert app.extensions["search_backend"] == backend
+
+
+def test_the_postgresql_search_backend_on_sqlite_stops_the_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SEARCH_BACKEND", "postgresql")
+    with pytest.raises(RuntimeError, match="needs a PostgreSQL DATABASE_URL"):
+        create_app()
+
+
 def test_default_payments_are_the_sandbox(tmp_path, monkeypatch):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)

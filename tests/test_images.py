@@ -9,7 +9,13 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 from sqlalchemy import func, select
 
-from products.images import ImageRejected, process_image, rendition_name, rendition_widths
+from products.images import (
+    ImageRejected,
+    process_image,
+    rendition_name,
+    rendition_widths,
+    verify_image,
+)
 from products.models import Product, ProductImage
 from shop.extensions import db
 from tests.helpers import csrf_token
@@ -162,9 +168,11 @@ def test_png_transparency_and_webp_input_are_kept():
         "oversize",
     ],
 )
-def test_refused_files(data, reason):
+@pytest.mark.parametrize("check", [process_image, verify_image], ids=["process", "verify"])
+def test_refused_files(data, reason, check):
+    # verify_image is the request's part of an upload: it must refuse all that the job would.
     with pytest.raises(ImageRejected) as refused:
-        process_image(data, MAX_BYTES)
+        check(data, MAX_BYTES)
     assert refused.value.reason == reason
 
 

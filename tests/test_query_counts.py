@@ -149,3 +149,41 @@ def _layers(wsgi_app):
     while wsgi_app is not None:
         yield wsgi_app
         wsgi_app = getattr(wsgi_app, "wsgi_app", None)
+
+
+def test_paying_by_card_takes_a_fixed_number_of_statements(app, client, make_product):
+    """The card form's POST: the payment locked with its orders and lines, each status move one
+    statement that also writes its paid time (and the gateway's reference), the history and the
+    two notices; the orders are not loaded twice nor the payment looked up twice."""
+    from sqlalchemy import event, select
+
+    from shop.payments.models import Payment
+    from tests.forms import form_data, form_on
+    from tests.shopping import add_to_cart, orders_of, payment_token, place_order, variant_id
+
+    variant = variant_id(app, make_product(stock=5, price_fen=3990))
+    add_to_cart(client, variant, 2)
+    token = payment_token(place_order(client))
+    page = f"/payments/sandbox/{token}"
+    form = form_on(client.get(page).get_data(as_text=True), page, page)
+    card = {"card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = client.post(page, data=form_data(form, {**card, "cardholder": "WANG"}))
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 303
+    order = orders_of(app, token)[0]
+    assert order.status == "paid" and order.paid_at is not None
+    with app.app_context():
+        payment = db.session.scalar(select(Payment).where(Payment.token == token))
+        assert payment.status == "succeeded" and payment.paid_at is not None
+        assert payment.payment_intent == f"pi_sandbox_{token}"
+    assert len(statements) <= 15, "\n".join(statements)

@@ -109,6 +109,14 @@ def test_a_misspelling_gets_a_suggestion_that_finds_products(seeded, typo, meant
     assert f'Did you mean <a href="/search?q={meant}">{meant}</a>?' in page
 
 
+def test_a_suggestion_knows_words_of_a_product_added_since_the_last_one(seeded, make_product):
+    client = seeded.test_client()
+    assert api(client, q="quinse")["suggestion"] is None  # no quince yet: nothing near
+    make_product(title_zh="金色榅桲", title_en="Golden quince")
+    body = api(client, q="quinse")
+    assert body["total"] == 0 and body["suggestion"] == "quince"
+
+
 def test_a_search_that_finds_nothing_says_so_and_shows_featured_products(seeded):
     client = seeded.test_client()
     page = client.get("/search", query_string={"q": "qqqzzzxxx", "lang": "en"})
@@ -330,6 +338,49 @@ def test_an_overlong_query_is_a_400_that_says_why(seeded):
     api_response = client.get("/api/v1/search", query_string={"q": "x" * 2000, "lang": "en"})
     assert api_response.status_code == 400
     assert "too long" in api_response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("pear & !", "dangshan-crisp-pears"),
+        ("pear | :*", "dangshan-crisp-pears"),
+        ("!pear", "dangshan-crisp-pears"),
+        ("pear:*", "dangshan-crisp-pears"),
+        ("(pear", "dangshan-crisp-pears"),
+        ("pear)", "dangshan-crisp-pears"),
+        ("'pear'", "dangshan-crisp-pears"),
+        ("pear:*A", "dangshan-crisp-pears"),
+        ("pear <-> crisp", "dangshan-crisp-pears"),
+        ("crisp <-> pear", "dangshan-crisp-pears"),
+        ("suli:* & dangshan", "dangshan-crisp-pears"),
+        ("¹²³ pear", "dangshan-crisp-pears"),
+        ("pear 🍐", "dangshan-crisp-pears"),
+        ("pear²", None),
+        ("&|!", None),
+        (":*", None),
+        ("''", None),
+        ("\\", None),
+    ],
+)
+def test_query_syntax_characters_are_only_text(seeded, query, first):
+    """Full-text query operators (tsquery's & | ! <-> :* ( ) ', Whoosh's own) are never obeyed:
+    the words around them are searched as words."""
+    client = seeded.test_client()
+    page = client.get("/search", query_string={"q": query, "lang": "en"})
+    assert page.status_code == 200
+    body = api(client, q=query)
+    if first:
+        assert slugs(body)[0] == first
+    else:
+        assert body["total"] == 0 and body["featured"]
+
+
+def test_a_ten_kilobyte_query_is_a_400_on_page_and_api(seeded):
+    client = seeded.test_client()
+    long = "梨 & pear:* " * 1000
+    assert client.get("/search", query_string={"q": long}).status_code == 400
+    assert client.get("/api/v1/search", query_string={"q": long}).status_code == 400
 
 
 HOSTILE = [

@@ -73,3 +73,12 @@ def test_query_words_are_the_words_the_index_holds(text):
         for token in whoosh_words(text, chars=True)
     ]
     assert [tuple(word) for word in analysis.analysed_words(text)] == expected
+
+
+def test_the_backends_share_the_change_tracking_and_not_each_other():
+    """Which products a transaction touched is noted once (products.search.changes) for either
+    engine; neither backend reaches into the other."""
+    for mine, other in (("postgresql", "whoosh"), ("whoosh", "postgresql")):
+        source = (ROOT / f"products/search/{mine}_backend.py").read_text(encoding="utf-8")
+        assert re.search(r"^from products\.search\.changes import", source, re.M)
+        assert not re.search(rf"products\.search\.{other}_backend", source)

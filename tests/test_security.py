@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from products.models import Product, ProductImage, Variant
 from shop.accounts.models import User
-from shop.extensions import db
+from shop.extensions import db, limiter
 from tests.forms import form_data, form_on
 from tests.helpers import build_app, csrf_token, reset_database
 from tests.shopping import add_to_cart, payment_token, place_order, variant_id
@@ -243,6 +243,22 @@ def test_the_sixth_failure_from_one_address_answers_429_whatever_the_account(cli
         )
     assert attempt_login(client, "guess9@example.test", address="10.0.2.1").status_code == 429
     assert attempt_login(client, "guess9@example.test", address="10.0.2.2").status_code == 200
+
+
+def test_log_ins_are_still_limited_while_the_limits_redis_is_down(tmp_path, postgres_schema):
+    # Nothing listens on port 1: every call to this Redis is refused, as when it is down.
+    app = build_app(tmp_path / "no-redis", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    with app.app_context():
+        reset_database()
+    client = app.test_client()
+    try:
+        codes = [attempt_login(client, "lin@example.test").status_code for _ in range(6)]
+    finally:
+        # One limiter serves every app of this test process: the next app's own storage must
+        # not start out marked dead (it would count in the fallback, then switch mid-test).
+        limiter._storage_dead = False
+    # Counted in the process's memory until Redis answers again: a 429, never an error page.
+    assert codes == [200] * 5 + [429]
 
 
 def login_through_proxy(client, email, password=WRONG_PASSWORD, visitor="203.0.113.5"):

@@ -7,6 +7,7 @@ once per worker process.
 
 import os
 import re
+import runpy
 import secrets
 import socket
 import subprocess
@@ -41,6 +42,7 @@ INHERITED_SETTINGS = (
     "MAIL_URL",
     "STRIPE_SECRET_KEY",
     "THREADS",
+    "WORKERS",
 )
 
 
@@ -259,3 +261,25 @@ def test_two_server_processes_with_redis_share_one_limit(site, visitor):
         ]
     # Five failures in all, whichever process answered; then both refuse.
     assert codes == [200] * 5 + [429] * 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "processes"),
+    [
+        ({}, 1),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, 1),
+        ({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, os.cpu_count()),
+        ({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", "WORKERS": "3"}, 3),
+        ({"WORKERS": "2"}, 2),
+    ],
+)
+def test_one_process_unless_the_rate_limits_are_shared(monkeypatch, settings, processes):
+    """In-memory limits count per process, so more processes only with a shared store."""
+    for name in INHERITED_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SITE_URL", "http://127.0.0.1:5000")
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert conf["workers"] == processes
+    assert conf["worker_class"] == "gthread"

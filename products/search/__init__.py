@@ -1,7 +1,7 @@
 """Catalogue search. The rest of the app uses this interface, so that another engine could
 replace Whoosh:
 
-- ``init_app(app)``: warm the segmenter and keep the index following the database;
+- ``init_app(app)``: choose the engine, warm the segmenter, keep the index following the database;
 - ``search(SearchQuery) -> SearchResult``: ranked product ids, facet counts, a suggestion;
 - ``suggest(text)``: the query with misspelt words corrected ("did you mean");
 - ``index_products(ids)`` / ``remove_products(ids)``: bring some products up to date;
@@ -13,8 +13,9 @@ replace Whoosh:
 The package's modules: ``analysis`` (text analysis any backend shares), ``query`` (what search
 is asked and answers, "did you mean"), ``highlight``, ``backend`` (the SearchBackend interface
 an engine implements), ``whoosh_backend`` (the engine: the only module that uses a Whoosh index),
-``postgresql_backend`` (the engine inside PostgreSQL, chosen by ``SEARCH_BACKEND=postgresql``) and
-``service`` (a search request read and its results loaded, for /search and /api/v1/search).
+``postgresql_backend`` (the engine inside PostgreSQL, the default on a PostgreSQL database),
+``changes`` (which products a transaction touched, for either engine) and ``service`` (a
+search request read and its results loaded, for /search and /api/v1/search).
 """
 
 from products.search.analysis import romanize
@@ -62,9 +63,19 @@ def _backend() -> SearchBackend:
     return getattr(import_module(module), attribute)
 
 
+def default_backend(database_url: str) -> str:
+    """The engine used when SEARCH_BACKEND is not set: PostgreSQL's own on PostgreSQL (what
+    every app server sees alike), Whoosh files on SQLite."""
+    return "postgresql" if database_url.startswith("postgresql") else "whoosh"
+
+
 def init_app(app) -> None:
-    """Choose the engine (config SEARCH_BACKEND) and let it follow the database."""
-    name = app.config.get("SEARCH_BACKEND") or "whoosh"
+    """Choose the engine (config SEARCH_BACKEND, else by the database) and let it follow the
+    database."""
+    name = app.config.get("SEARCH_BACKEND") or default_backend(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["SEARCH_BACKEND"] = name
     if name not in BACKENDS:
         raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
     app.extensions["search_backend"] = name
@@ -124,6 +135,7 @@ __all__ = [
     "SearchResult",
     "SearchUnavailable",
     "clean_query",
+    "default_backend",
     "ensure_index",
     "excerpt",
     "health",

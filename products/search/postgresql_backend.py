@@ -1,5 +1,5 @@
 """Catalogue search inside PostgreSQL: a `tsvector` per product, matched with full-text queries
-and ranked with ts_rank_cd. Chosen by ``SEARCH_BACKEND=postgresql``; PostgreSQL only.
+and ranked with ts_rank. The default on a PostgreSQL database (or ``SEARCH_BACKEND=postgresql``).
 
 Stock Debian PostgreSQL cannot cut Chinese into words, so the application does: the words of
 products.search.analysis (rjieba words, pinyin syllables, words and initials, English stems)
@@ -7,14 +7,16 @@ are joined with spaces and turned into a tsvector with the 'simple' configuratio
 splits at spaces and lower-cases. Weights: A for the title (its words, pinyin and single
 characters), B for tags, category and place names, C for descriptions and variant specs.
 
-How the documents follow the data: the same change tracking as the Whoosh backend notes which
-products a transaction touched; just before the commit, their documents are written in the
+How the documents follow the data: products.search.changes notes which products a transaction
+touched; just before the commit, their documents are written in the
 same transaction, so search never disagrees with committed rows. Facet values (region,
 category, price band, stock) and sort values are read live from the rows at query time.
 """
 
 import logging
+import threading
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import (
@@ -23,18 +25,19 @@ from sqlalchemy import (
     case,
     cast,
     event,
-    exists,
     func,
     literal,
     literal_column,
     select,
+    true,
     update,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from products.models import Category, Product, Region, Shop, Variant
+from products.models import CatalogueVersion, Category, Product, Region, Shop, Variant
 from products.search.analysis import (
     ALL_STOP_WORDS,
     analysed_words,
@@ -44,6 +47,7 @@ from products.search.analysis import (
     segment,
     warm_up,
 )
+from products.search.changes import follow, forget, pending
 from products.search.query import (
     FACETS,
     PRICE_BANDS,
@@ -54,14 +58,6 @@ from products.search.query import (
     clean_query,
     did_you_mean,
     query_groups,
-)
-
-# The change tracking is the Whoosh backend's: which rows a transaction touched is the same
-# question for any backend.
-from products.search.whoosh_backend import (
-    _PENDING,
-    _note_flushed,
-    _note_statement,
 )
 from products.services import public_clause, public_products
 
@@ -155,15 +151,16 @@ def _before_commit(session: Session) -> None:
     if not _is_chosen() or session.get_bind().dialect.name != "postgresql":
         return
     session.flush()
-    changes = session.info.get(_PENDING)
+    changes = pending(session)
     if not changes:
         return
-    _write_documents(session, changes.product_ids(session))
+    # Stock and prices are read live at query time: a checkout does not rewrite documents.
+    _write_documents(session, changes.product_ids(session, words_only=True))
 
 
 def _forget(session: Session) -> None:
     if _is_chosen():
-        session.info.pop(_PENDING, None)
+        forget(session)
 
 
 _events_installed = False
@@ -178,13 +175,10 @@ def init_app(app: Flask) -> None:
         raise RuntimeError("SEARCH_BACKEND=postgresql needs a PostgreSQL DATABASE_URL")
     if not _events_installed:
         # db.session is one scoped session for every app in the process: listen once, and act
-        # only for apps that chose this backend. The Whoosh backend may listen too (another
-        # app of the process): the same noting listeners then run twice, which is harmless.
-        event.listen(db.session, "after_flush", _note_flushed)
-        event.listen(db.session, "do_orm_execute", _note_statement)
+        # only for apps that chose this backend (the Whoosh backend may follow it too).
+        follow(db.session)
         event.listen(db.session, "before_commit", _before_commit)
         event.listen(db.session, "after_commit", _forget)
-        event.listen(db.session, "after_rollback", _forget)
         _events_installed = True
     app.extensions["search_warm_up_seconds"] = warm_up()
 
@@ -230,13 +224,7 @@ def ensure_index(wait: bool = True, thorough: bool = True) -> bool:
     from shop.extensions import db
 
     with Session(db.engine) as session:
-        missing = list(
-            session.scalars(
-                select(Product.id)
-                .join(Product.shop)
-                .where(public_clause(), Product.search_document.is_(None))
-            )
-        )
+        missing = _missing_documents(session)
         if not missing:
             return False
         _write_documents(session, missing)
@@ -244,9 +232,42 @@ def ensure_index(wait: bool = True, thorough: bool = True) -> bool:
     return True
 
 
+#: Documents written by one health check at most (a few milliseconds each): a check stays quick.
+HEALTH_REPAIR_BATCH = 100
+
+
+def _missing_documents(session: Session, limit: int | None = None) -> list[int]:
+    """Public products without a document (written outside the app, or before it chose this
+    backend): search cannot find them."""
+    missing = (
+        select(Product.id)
+        .join(Product.shop)
+        .where(public_clause(), Product.search_document.is_(None))
+        .order_by(Product.id)
+    )
+    return list(session.scalars(missing.limit(limit) if limit else missing))
+
+
 def health() -> str | None:
-    """None: the documents live in the database, which /healthz checks itself."""
-    return None
+    """None when every public product has its document; otherwise what is wrong, for /healthz
+    ("12 products not searchable — writing their documents"), a batch of them being written
+    at once (as the Whoosh backend starts its rebuild); the periodic ensure_index writes the rest.
+    """
+    from shop.extensions import db
+
+    with Session(db.engine) as session:
+        missing = _missing_documents(session, HEALTH_REPAIR_BATCH + 1)
+        if not missing:
+            return None
+        many = f"{HEALTH_REPAIR_BATCH}+" if len(missing) > HEALTH_REPAIR_BATCH else len(missing)
+        try:
+            _write_documents(session, missing[:HEALTH_REPAIR_BATCH])
+            session.commit()
+        except Exception:  # noqa: BLE001 - reported below; the next check or ensure_index retries
+            session.rollback()
+            log.exception("Writing missing search documents failed")
+            return f"{many} products not searchable — writing their documents failed"
+    return f"{many} products not searchable — writing their documents"
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -330,26 +351,31 @@ def _band(price: ColumnElement) -> ColumnElement:
     return case(*whens, else_="")
 
 
-def _matched(tsquery: ColumnElement | None):
-    """Public products matching a query, with their facet and sort values: a CTE."""
-    price = (
-        select(func.min(Variant.price_fen))
+def _matched(tsquery: ColumnElement | None, ranked: bool):
+    """Public products matching a query with their facet and sort values, read once per
+    search (a materialized CTE that the counts and the page both read)."""
+    # One index lookup per matched product for its lowest regular price and stock (limited-time
+    # discounts end by the clock, so they never decide a band or an order).
+    variants = (
+        select(
+            func.min(Variant.price_fen).label("price_fen"),
+            func.coalesce(func.bool_or(Variant.stock > 0), False).label("in_stock"),
+        )
         .where(Variant.product_id == Product.id)
         .correlate(Product)
-        .scalar_subquery()
+        .lateral("variants")
     )
-    stock = exists().where(Variant.product_id == Product.id, Variant.stock > 0)
-    rank = (
-        func.ts_rank_cd(Product.search_document, tsquery) if tsquery is not None else literal(0.0)
-    )
+    # ts_rank, not ts_rank_cd: the cover density of phrase queries (single characters, 礼 <-> 盒)
+    # cost half a second on 16,000 matches; word frequency by weight ranks as well here.
+    rank = func.ts_rank(Product.search_document, tsquery) if ranked else literal(0.0)
     rows = (
         select(
             Product.id.label("id"),
             Region.slug.label("region"),
             func.coalesce(Category.slug, "").label("category"),
-            case((stock, "yes"), else_="no").label("stock"),
-            # Lowest regular variant price: limited-time discounts end by the clock.
-            price.label("price_fen"),
+            case((variants.c.in_stock, "yes"), else_="no").label("stock"),
+            variants.c.price_fen.label("price_fen"),
+            _band(variants.c.price_fen).label("price"),
             Product.featured.label("featured"),
             Product.created_at.label("created"),
             rank.label("rank"),
@@ -358,67 +384,72 @@ def _matched(tsquery: ColumnElement | None):
         .join(Shop, Product.shop_id == Shop.id)
         .join(Region, Product.region_id == Region.id)
         .outerjoin(Category, Product.category_id == Category.id)
+        .join(variants, true())
         .where(public_clause())
     )
     if tsquery is not None:
         rows = rows.where(Product.search_document.op("@@")(tsquery))
-    rows = rows.subquery("rows")
-    # The price band from the price read once per product.
-    return select(*rows.c, _band(rows.c.price_fen).label("price")).cte("matched")
+    return rows.cte("matched").prefix_with("MATERIALIZED")
 
 
-def _where(matched, filters: dict[str, str]) -> list[ColumnElement]:
-    return [matched.c[name] == value for name, value in filters.items()]
+def _order(columns, sort: str, scored: bool) -> list:
+    if sort == "price_asc":
+        return [columns.price_fen.asc().nulls_last(), columns.id]
+    if sort == "price_desc":
+        return [columns.price_fen.desc().nulls_last(), columns.id]
+    if sort == "newest":
+        return [columns.created.desc(), columns.id]
+    if scored:
+        return [columns.rank.desc(), columns.id]
+    return [columns.featured.desc(), columns.created.desc(), columns.id]
 
 
-def _facet_counts(session: Session, matched, filters: dict[str, str]) -> dict:
-    """Counts per facet value; a facet's counts ignore its own filter and apply the others."""
-    facets = {}
-    for name in FACETS:
-        others = {key: value for key, value in filters.items() if key != name}
-        column = matched.c[name]
-        rows = session.execute(
-            select(column, func.count())
-            .where(*_where(matched, others), column != "")
-            .group_by(column)
-        ).all()
-        counts = [(value, count) for value, count in rows]
+def _run(session: Session, tsquery, query: SearchQuery, scored: bool):
+    """One page of ids, the total and the facet counts, in one statement: the matches are read
+    once, the four facets counted in one grouped pass (a facet's counts ignore its own filter
+    and apply the others), and the page taken from the same rows."""
+    filters = query.filters()
+    ranked = scored and query.sort == "relevance"
+    matched = _matched(tsquery, ranked)
+    c = matched.c
+    chosen = {name: c[name] == value for name, value in filters.items()}
+
+    def all_but(name: str | None) -> ColumnElement:
+        return and_(true(), *(cond for key, cond in chosen.items() if key != name))
+
+    page = (
+        select(c.id, c.price_fen, c.created, c.featured, c.rank)
+        .where(all_but(None))
+        .order_by(*_order(c, query.sort, ranked))
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+        .subquery("page")
+    )
+    page_ids = select(
+        func.array_agg(aggregate_order_by(page.c.id, *_order(page.c, query.sort, ranked)))
+    ).scalar_subquery()
+    statement = select(
+        *(c[name] for name in FACETS),
+        *(func.grouping(c[name]).label(f"g_{name}") for name in FACETS),
+        *(func.count().filter(all_but(name)).label(f"n_{name}") for name in FACETS),
+        func.count().filter(all_but(None)).label("n_total"),
+        page_ids.label("page_ids"),
+    ).group_by(func.grouping_sets(*(c[name] for name in FACETS)))
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    total, ids = 0, []
+    for row in session.execute(statement).mappings():
+        ids = row["page_ids"] or []
+        for name in FACETS:
+            if row[f"g_{name}"] == 0:  # this row is a value of this facet
+                if row[name] and row[f"n_{name}"]:
+                    facets[name].append((row[name], row[f"n_{name}"]))
+                if name == "stock":  # each grouping set covers every match once
+                    total += row["n_total"]
+    for name, counts in facets.items():
         if name == "price":
             counts.sort(key=lambda item: list(PRICE_BANDS).index(item[0]))
         else:
             counts.sort(key=lambda item: (-item[1], item[0]))
-        facets[name] = counts
-    return facets
-
-
-def _order(matched, sort: str, scored: bool) -> list:
-    c = matched.c
-    if sort == "price_asc":
-        return [c.price_fen.asc().nulls_last(), c.id]
-    if sort == "price_desc":
-        return [c.price_fen.desc().nulls_last(), c.id]
-    if sort == "newest":
-        return [c.created.desc(), c.id]
-    if scored:
-        return [c.rank.desc(), c.id]
-    return [c.featured.desc(), c.created.desc(), c.id]
-
-
-def _run(session: Session, tsquery, query: SearchQuery, scored: bool):
-    filters = query.filters()
-    matched = _matched(tsquery)
-    conditions = _where(matched, filters)
-    total = session.scalar(select(func.count()).select_from(matched).where(*conditions)) or 0
-    facets = _facet_counts(session, matched, filters)
-    ids = list(
-        session.scalars(
-            select(matched.c.id)
-            .where(*conditions)
-            .order_by(*_order(matched, query.sort, scored))
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page)
-        )
-    )
     return ids, total, facets
 
 
@@ -428,6 +459,9 @@ def search(query: SearchQuery) -> SearchResult:
 
     text = clean_query(query.text)
     session = db.session
+    # A search over many products looks costly enough to the planner for JIT compilation,
+    # which then spends more time compiling (about 90 ms) than the query saves.
+    session.execute(sql_text("SET LOCAL jit = off"))
     if not text:
         tsquery, terms, scored = None, MatchTerms(), False
     else:
@@ -466,37 +500,56 @@ def search(query: SearchQuery) -> SearchResult:
 # --- "Did you mean" --------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=200_000)
+def _title_words(title_zh: str, title_en: str) -> frozenset[str]:
+    """The words of a title a suggestion may propose, as the Whoosh backend's `spelling` and
+    `pinyin` fields hold them: English title words as written (three letters or more, stop
+    words out) and the pinyin of the Chinese title."""
+    words = {
+        word.lower()
+        for word, _start, _end in segment(title_en)
+        if len(word) >= 3 and word.lower() not in ALL_STOP_WORDS
+    }
+    return frozenset(words | set(pinyin_text(title_zh).split()))
+
+
 #: The last vocabulary read, with the state of the catalogue it was read from.
 _vocabulary_cache: tuple[tuple, dict[str, int]] | None = None
+_vocabulary_lock = threading.Lock()
+
+
+def _catalogue_state(session: Session) -> tuple:
+    """What moves when a title may have changed: the catalogue version every write through the
+    app bumps (products.cache), and the products' number and latest change (rows written or
+    restored outside the app, which may even bring an older version back). Read only when a
+    search found nothing; a suggestion is a hint, checked against the live rows before shown."""
+    version = session.scalar(select(func.max(CatalogueVersion.version)))
+    counted = session.execute(select(func.count(), func.max(Product.updated_at))).one()
+    return (str(session.get_bind().url), version, *counted)
 
 
 def _vocabulary(session: Session) -> dict[str, int]:
-    """Words a suggestion may propose, with how many public products have them: English
-    title words as written (not stemmed) and pinyin of Chinese titles.
+    """Words a suggestion may propose, with how many public products have them.
 
-    Read again when the public products' number or latest change moves: a suggestion is only
-    a hint, and `finds` checks it against the live rows before it is shown.
+    Built in Python once per process and catalogue state; a title's words are remembered, so
+    after one edit only the edited titles are cut again.
     """
     global _vocabulary_cache
-    public = select(Product).join(Product.shop).where(public_clause()).subquery()
-    counted = session.execute(select(func.count(), func.max(public.c.updated_at))).one()
-    state = (str(session.get_bind().url), *counted)
-    if _vocabulary_cache is not None and _vocabulary_cache[0] == state:
-        return _vocabulary_cache[1]
-    counts: dict[str, int] = {}
-    rows = session.execute(
-        select(Product.title_zh, Product.title_en).join(Product.shop).where(public_clause())
-    )
-    for title_zh, title_en in rows:
-        words = {
-            word.lower()
-            for word, _start, _end in segment(title_en)
-            if len(word) >= 3 and word.lower() not in ALL_STOP_WORDS
-        }
-        words |= set(pinyin_text(title_zh).split())
-        for word in words:
-            counts[word] = counts.get(word, 0) + 1
-    _vocabulary_cache = (state, counts)
+    state = _catalogue_state(session)
+    cached = _vocabulary_cache
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    with _vocabulary_lock:
+        if _vocabulary_cache is not None and _vocabulary_cache[0] == state:
+            return _vocabulary_cache[1]
+        counts: dict[str, int] = {}
+        titles = session.execute(
+            select(Product.title_zh, Product.title_en).join(Product.shop).where(public_clause())
+        )
+        for title_zh, title_en in titles:
+            for word in _title_words(title_zh, title_en):
+                counts[word] = counts.get(word, 0) + 1
+        _vocabulary_cache = (state, counts)
     return counts
 
 
@@ -515,8 +568,23 @@ def _distance(first: str, second: str, most: int) -> int:
     return previous[-1]
 
 
+def _finds(session: Session, text: str) -> bool:
+    """True when some public product has every word of the text."""
+    tsquery, _terms = _text_query(text)
+    if tsquery is None:
+        return False
+    matching = (
+        select(Product.id)
+        .join(Product.shop)
+        .where(public_clause(), Product.search_document.op("@@")(tsquery))
+        .limit(1)
+    )
+    return session.scalar(matching) is not None
+
+
 def suggest(text: str) -> str | None:
-    """The query with misspelt words replaced by near catalogue words, if that finds something."""
+    """The query with misspelt words replaced by near catalogue words, if that finds something
+    (the same words and choices as the Whoosh backend: fewest edits, then most products)."""
     from shop.extensions import db
 
     text = clean_query(text)
@@ -531,21 +599,17 @@ def suggest(text: str) -> str | None:
                 for candidate, count in vocabulary.items()
                 # Same first letter, as the Whoosh backend's prefix=1.
                 if candidate != word
+                and len(candidate) >= 3
                 and candidate[:1] == word[:1]
-                and _distance(word, candidate, distance) == distance
+                and _distance(word, candidate, distance) <= distance
             ]
             if candidates:
                 return max(candidates)[1]
         return None
 
-    def finds(suggestion: str) -> bool:
-        tsquery, _terms = _text_query(suggestion)
-        if tsquery is None:
-            return False
-        matched = _matched(tsquery)
-        return bool(session.scalar(select(func.count()).select_from(matched)))
-
-    return did_you_mean(text, lambda word: word in vocabulary, correction, finds)
+    return did_you_mean(
+        text, lambda word: word in vocabulary, correction, lambda words: _finds(session, words)
+    )
 
 
 class PostgresqlBackend:

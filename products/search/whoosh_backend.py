@@ -1,9 +1,8 @@
 """Catalogue search on Whoosh files: the index, keeping it up to date, and queries over it. The
 only module that uses a Whoosh index; the text analysis it indexes with is products.search.analysis.
 
-How the index follows the data: SQLAlchemy session events note which products, variants, shops,
-regions and categories a transaction touched (``after_flush``, plus ORM ``UPDATE``/``DELETE``
-statements), and after the database commit (``after_commit``) those products are re-read and
+How the index follows the data: products.search.changes notes which products a transaction
+touched, and after the database commit (``after_commit``) those products are re-read and
 re-indexed; a rollback forgets them. Whoosh's file lock serializes writers of several gunicorn
 workers: a writer waits for the lock instead of dropping its update.
 
@@ -31,7 +30,6 @@ import heapq
 import logging
 import math
 import os
-import re
 import shutil
 import threading
 import time
@@ -39,13 +37,12 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
 from whoosh.analysis.filters import Filter
 from whoosh.codec.base import Segment
@@ -57,7 +54,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import And, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from products.models import Category, Product, Region, Shop, Variant
+from products.models import Product
 from products.search.analysis import (
     ALL_STOP_WORDS,
     is_cjk,
@@ -70,6 +67,7 @@ from products.search.analysis import (
     weighted_text,
 )
 from products.search.backend import SearchUnavailable
+from products.search.changes import follow, take
 from products.search.query import (
     FACETS,
     PRICE_BANDS,
@@ -761,159 +759,9 @@ def remove_products(product_ids: Iterable[int]) -> None:
         raise
 
 
-@dataclass
-class _Changes:
-    """What a transaction touched, by kind of row (ids)."""
-
-    products: set[int] = field(default_factory=set)
-    shops: set[int] = field(default_factory=set)
-    regions: set[int] = field(default_factory=set)
-    categories: set[int] = field(default_factory=set)
-    #: Products were inserted in bulk without ids: every id above this one is new.
-    products_above: int | None = None
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.products
-            or self.shops
-            or self.regions
-            or self.categories
-            or self.products_above is not None
-        )
-
-    def product_ids(self, session: Session) -> set[int]:
-        """Every product whose document may have changed."""
-        ids = set(self.products)
-        if self.products_above is not None:
-            ids.update(session.scalars(select(Product.id).where(Product.id > self.products_above)))
-        for column, values in (
-            (Product.shop_id, self.shops),
-            (Product.region_id, self.regions),
-            (Product.category_id, self.categories),
-        ):
-            if values:
-                ids.update(session.scalars(select(Product.id).where(column.in_(values))))
-        return ids
-
-
-_PENDING = "search_changes"
-
-
-def _changes(session) -> _Changes:
-    return session.info.setdefault(_PENDING, _Changes())
-
-
-def _loaded(obj, attribute: str):
-    """An attribute's value without loading anything (objects may be deleted or expired)."""
-    return inspect(obj).dict.get(attribute)
-
-
-def _note_flushed(session, _flush_context) -> None:
-    """Collect the ids of catalogue rows this flush wrote."""
-    changes = None
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if not isinstance(obj, Product | Variant | Shop | Region | Category):
-            continue
-        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
-            continue
-        changes = changes or _changes(session)
-        if isinstance(obj, Product):
-            changes.products.add(obj.id)
-        elif isinstance(obj, Variant):
-            product_id = _loaded(obj, "product_id")
-            product = _loaded(obj, "product")
-            if product_id is None and product is not None:
-                product_id = product.id
-            if product_id is not None:
-                changes.products.add(product_id)
-        elif isinstance(obj, Shop):
-            changes.shops.add(obj.id)
-        elif isinstance(obj, Region):
-            changes.regions.add(obj.id)
-        else:
-            changes.categories.add(obj.id)
-
-
-#: `UPDATE variant SET ... WHERE id = :name` written as SQL text (stock moves are often written so).
-_TEXT_VARIANT_UPDATE = re.compile(
-    r'^\s*update\s+"?variant"?\s+set\s.*\bwhere\s+(?:"?variant"?\.)?"?id"?\s*=\s*:(\w+)',
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _note_statement(state) -> None:
-    """Statements run through the session bypass the flush: note the rows they write."""
-    if isinstance(state.statement, TextClause):
-        _note_text_update(state)
-    elif state.bind_mapper is not None and state.is_insert:
-        _note_bulk_insert(state, state.bind_mapper.class_)
-    elif state.bind_mapper is not None and (state.is_update or state.is_delete):
-        _note_bulk_change(state, state.bind_mapper.class_)
-
-
-def _note_text_update(state) -> None:
-    match = _TEXT_VARIANT_UPDATE.match(state.statement.text)
-    if match and isinstance(state.parameters, dict) and match.group(1) in state.parameters:
-        variant_id = state.parameters[match.group(1)]
-        product_id = state.session.scalar(
-            select(Variant.product_id).where(Variant.id == variant_id)
-        )
-        if product_id is not None:
-            _changes(state.session).products.add(product_id)
-
-
-def _note_bulk_insert(state, entity) -> None:
-    """`session.execute(insert(Product), rows)`: new products (or variants of products)."""
-    if entity not in (Product, Variant):
-        return  # a new shop, region or category has no products yet
-    parameters = state.parameters
-    rows = parameters if isinstance(parameters, list) else [parameters or {}]
-    changes = _changes(state.session)
-    key = "id" if entity is Product else "product_id"
-    if all(row.get(key) is not None for row in rows):
-        changes.products.update(row[key] for row in rows)
-    elif entity is Product:
-        # The database numbers them: every product above today's highest id is new.
-        highest = state.session.scalar(select(func.max(Product.id))) or 0
-        if changes.products_above is None or highest < changes.products_above:
-            changes.products_above = highest
-
-
-def _note_bulk_change(state, entity) -> None:
-    """`UPDATE`/`DELETE` statements: note the rows they are about to change."""
-    column = {
-        Product: Product.id,
-        Variant: Variant.product_id,
-        Shop: Shop.id,
-        Region: Region.id,
-        Category: Category.id,
-    }.get(entity)
-    if column is None:
-        return
-    where = state.statement.whereclause
-    parameters = state.parameters
-    if isinstance(parameters, list) and parameters and "id" in parameters[0]:
-        # Bulk UPDATE by primary key: the ids are in the parameter rows.
-        ids = [row["id"] for row in parameters]
-        found = set(state.session.scalars(select(column).where(entity.id.in_(ids))))
-    elif where is not None:
-        found = set(state.session.scalars(select(column).where(where)))
-    else:
-        found = set(state.session.scalars(select(column)))
-    changes = _changes(state.session)
-    target = {
-        Product: changes.products,
-        Variant: changes.products,
-        Shop: changes.shops,
-        Region: changes.regions,
-        Category: changes.categories,
-    }[entity]
-    target.update(value for value in found if value is not None)
-
-
 def _apply_committed(session) -> None:
     """After the commit: re-index what the transaction changed. Never fails the request."""
-    changes = session.info.pop(_PENDING, None)
+    changes = take(session)
     if not changes or not has_app_context():
         return
     if current_app.extensions.get("search_backend", "whoosh") != "whoosh":
@@ -932,10 +780,6 @@ def _apply_committed(session) -> None:
         log.exception("Search index update failed; run `flask reindex` to repair it")
 
 
-def _forget(session) -> None:
-    session.info.pop(_PENDING, None)
-
-
 _events_installed = False
 
 
@@ -946,10 +790,8 @@ def init_app(app: Flask) -> None:
         from shop.extensions import db
 
         # db.session is one scoped session for every app in the process: listen once.
-        event.listen(db.session, "after_flush", _note_flushed)
-        event.listen(db.session, "do_orm_execute", _note_statement)
+        follow(db.session)
         event.listen(db.session, "after_commit", _apply_committed)
-        event.listen(db.session, "after_rollback", _forget)
         _events_installed = True
     app.extensions["search_warm_up_seconds"] = warm_up()
     _open_at_start(app)

@@ -145,7 +145,7 @@ def product(product_id: int):
         "description": bilingual(item, "description"),
         "tags": item.tag_list,
         "variants": [_variant(variant) for variant in item.variants],
-        "images": [image_shape(image) for image in item.images],
+        "images": [image_shape(image) for image in item.ready_images],
         "qr_svg_url": site_url("catalogue.product_qr", product_id=item.id),
     }
 

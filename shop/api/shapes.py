@@ -81,7 +81,7 @@ def product_summary(product: Product) -> dict:
         "price": format_fen(lowest) if lowest is not None else None,
         "in_stock": services.in_stock(product),
         "featured": product.featured,
-        "image": image_shape(product.images[0]) if product.images else None,
+        "image": image_shape(product.ready_images[0]) if product.ready_images else None,
         "url": site_url("catalogue.product", product_id=product.id, slug=product.slug),
         "api_url": site_url("api.product", product_id=product.id),
     }

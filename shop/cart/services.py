@@ -301,7 +301,8 @@ def add_item(
     line.price_seen_fen = info.price_fen
     line.form_token = form_token
     db.session.flush()
-    _show_price(cart, line)
+    if _capped(info.discount):
+        _show_price(cart, line)
     return line
 
 
@@ -324,8 +325,17 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine | None:
     line.quantity = max(1, min(quantity, MAX_QUANTITY, info.stock or quantity))
     line.price_seen_fen = info.price_fen
     db.session.flush()
-    _show_price(cart, line)
+    if _capped(info.discount):
+        _show_price(cart, line)
     return line
+
+
+def _capped(discount: ActiveDiscount | None) -> bool:
+    """True when the line's price depends on the other lines: its discount has a cap to share.
+
+    Otherwise the whole cart prices the line exactly as purchase_info() did.
+    """
+    return discount is not None and discount.units_left is not None
 
 
 def _show_price(cart: Cart, line: CartLine) -> None:

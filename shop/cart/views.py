@@ -96,20 +96,22 @@ def add():
             "error",
         )
         return redirect(url_for("cart.view"))
+    # What the answer shows, read before the commit expires the rows it comes from.
+    title = f"{variant.product.localized('title')} · {variant.localized('spec')}"
+    held, page = line.quantity, _product_page(variant)
     db.session.commit()
     if buy_now:
         return _go_to_checkout(cart, line, quantity)
-    title = f"{variant.product.localized('title')} · {variant.localized('spec')}"
     flash(
         _(
             "Added to your cart: %(title)s. Your cart holds %(count)d of it.",
             title=title,
-            count=line.quantity,
+            count=held,
         )
     )
-    if line.quantity < quantity:
-        flash(_("Only %(count)d can be bought at the moment.", count=line.quantity), "error")
-    return redirect(_product_page(variant))
+    if held < quantity:
+        flash(_("Only %(count)d can be bought at the moment.", count=held), "error")
+    return redirect(page)
 
 
 def _go_to_checkout(cart, line, quantity: int):

@@ -56,8 +56,14 @@ def _claim(event: PaymentEvent) -> bool:
     return inserted is not None
 
 
-def _payment_for(event: PaymentEvent) -> Payment | None:
-    """The payment an event is about (by the gateway's checkout id or our token), locked."""
+def _payment_for(event: PaymentEvent, payment_id: int | None = None) -> Payment | None:
+    """The payment an event is about (by the gateway's checkout id or our token), locked.
+
+    `payment_id`: the payment the caller already found by the event's token (the sandbox's
+    page), which saves looking it up again.
+    """
+    if payment_id is not None:
+        return orders.lock_checkout(payment_id)
     conditions = []
     if event.reference:
         conditions.append(Payment.reference == event.reference)
@@ -87,14 +93,17 @@ def _succeeded(event: PaymentEvent, payment: Payment) -> str:
             payment.currency,
         )
         return "amount mismatch: not marked paid"
+    # Written with the move to succeeded (one statement), or alone when it was paid already.
+    also = {"paid_at": utcnow()}
     if event.payment_intent and not payment.payment_intent:
-        payment.payment_intent = event.payment_intent
+        also["payment_intent"] = event.payment_intent
     if payment.status == PaymentStatus.SUCCEEDED:
+        if "payment_intent" in also:
+            payment.payment_intent = also["payment_intent"]
         return "already paid"
     _note_method(event, payment)
     # Also from failed, expired or cancelled: the money came, and goes back below.
-    payment.set_status(PaymentStatus.SUCCEEDED, event.gateway, code="paid")
-    payment.paid_at = utcnow()
+    payment.set_status(PaymentStatus.SUCCEEDED, event.gateway, code="paid", also=also)
     paid = refunded = 0
     for order in payment.orders:
         if order.status == OrderStatus.PENDING_PAYMENT:
@@ -172,8 +181,10 @@ def _refunded(event: PaymentEvent, payment: Payment) -> str:
     return f"refunded {marked} orders"
 
 
-def process_event(event: PaymentEvent) -> str:
+def process_event(event: PaymentEvent, payment_id: int | None = None) -> str:
     """Handle a payment event exactly once and say what it did. Flushes; the caller commits.
+
+    `payment_id` is the event's payment when the caller has it already (see _payment_for).
 
     :raises EventTooEarly: when it refers to a payment whose earlier events have not come yet
         (the caller answers so that the gateway retries; nothing is stored).
@@ -184,7 +195,7 @@ def process_event(event: PaymentEvent) -> str:
     if event.kind in (EventKind.IGNORED, EventKind.WAITING):
         outcome = event.kind
     else:
-        payment = _payment_for(event)
+        payment = _payment_for(event, payment_id)
         if payment is None:
             if event.kind == EventKind.REFUNDED and event.payment_token:
                 raise EventTooEarly(f"refund for unknown payment {event.payment_token}")
@@ -215,4 +226,4 @@ def pay_with_sandbox_card(payment: Payment, outcome: str) -> None:
     the events a gateway sends), or leaves the payment waiting for its confirmation step."""
     event = sandbox_gateway.card_attempt(payment, outcome)
     if event is not None:
-        process_event(event)
+        process_event(event, payment.id)

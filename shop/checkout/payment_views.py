@@ -13,6 +13,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from products.images import qr_svg
 from shop.checkout import payment_events
@@ -38,10 +40,11 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 _TOKEN_LENGTH = 64
 
 
-def _payment_or_404(token: str, gateway: str | None = None) -> Payment:
+def _payment_or_404(token: str, gateway: str | None = None, *options: LoaderOption) -> Payment:
+    """The payment of the token, its orders loaded as `options` say (default: with their shops)."""
     if len(token) > _TOKEN_LENGTH or "\x00" in token:
         abort(404)
-    payment = payments.payment_by_token(token, orders.ORDERS_WITH_SHOPS)
+    payment = payments.payment_by_token(token, *(options or (orders.ORDERS_WITH_SHOPS,)))
     if payment is None or (gateway and payment.gateway != gateway):
         abort(404)
     return payment
@@ -78,8 +81,8 @@ def pay(token: str):
     return redirect(url, code=303)
 
 
-def _sandbox_open_or_done(token: str):
-    payment = _payment_or_404(token, gateway="sandbox")
+def _sandbox_open_or_done(token: str, *options: LoaderOption):
+    payment = _payment_or_404(token, "sandbox", *options)
     return payment, (None if payment.is_open else _done(payment))
 
 
@@ -126,7 +129,11 @@ def _waiting_for_card_confirmation(payment: Payment) -> bool:
 @bp.route("/sandbox/<token>", methods=["GET", "POST"])
 def sandbox_checkout(token: str):
     """The sandbox's hosted-checkout page: a card form that takes only the test numbers."""
-    payment, finished = _sandbox_open_or_done(token)
+    # A posted card is tried under the payment's lock, which loads the orders with their lines:
+    # loading them with their shops first, as the page does, would be two statements for
+    # nothing. A page shown again (a refused number) loads them when it prints them.
+    loads = (lazyload(Payment.orders),) if request.method == "POST" else ()
+    payment, finished = _sandbox_open_or_done(token, *loads)
     if finished:
         return finished
     if _waiting_for_card_confirmation(payment):
@@ -144,7 +151,8 @@ def sandbox_checkout(token: str):
                 return _after_decline(payment)
             if outcome == CardOutcome.NEEDS_CONFIRMATION:
                 return redirect(url_for("payments.sandbox_confirm", token=token), code=303)
-            return _done(payment)
+            # By the token of the address: the committed payment is not read again for it.
+            return redirect(url_for("checkout.done", token=token), code=303)
         refused = True
     allowed = payment_events.DECLINES_ALLOWED.get(payment.gateway)
     return render_template(

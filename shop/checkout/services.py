@@ -210,6 +210,8 @@ def place_order(
         cart_id=cart.id,
         quote=quote,
         address_key=address,
+        # Filled by the orders below as they are made, so nobody reads them back.
+        orders=[],
     )
     db.session.add(payment)
     placed = []

@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -111,23 +112,27 @@ def _go_pay(payment: Payment):
 def start():
     """The checkout form next to what the cart costs; placing turns it into orders."""
     cart = current_cart()
-    summary = carts.summarize(cart)
-    if summary.is_empty and request.method == "POST" and cart is not None:
+    form = CheckoutForm()
+    form.province.choices = province_choices(current_language())
+    # A valid form goes straight to place_order(), which reads the cart again under its lock
+    # anyway (an empty or blocked cart is refused there); the cart is summed up beforehand
+    # only for a page to show.
+    placing = cart is not None and form.validate_on_submit()
+    summary = None if placing else carts.summarize(cart)
+    if summary is not None and summary.is_empty and request.method == "POST" and cart is not None:
         # The same form sent again after its orders were placed (a double tap, the back button).
         placed = services.placed_checkout(cart, request.form.get("quote", ""))
         if placed is not None:
             return _go_pay(placed)
-    if summary.is_empty:
+    if summary is not None and summary.is_empty:
         flash(_("Your cart is empty."), "error")
         return redirect(url_for("cart.view"))
-    if summary.blocked:
+    if summary is not None and summary.blocked:
         flash(_("Some items in your cart need your attention before you can check out."), "error")
         return redirect(url_for("cart.view"))
-    form = CheckoutForm()
-    form.province.choices = province_choices(current_language())
     if request.method == "GET":
         _prefill(form)
-    if form.validate_on_submit():
+    if placing:
         try:
             payment = services.place_order(
                 cart,
@@ -161,6 +166,10 @@ def start():
                 ),
                 "error",
             )
+        except services.EmptyCart:
+            db.session.rollback()
+            flash(_("Your cart is empty."), "error")
+            return redirect(url_for("cart.view"))
         except services.OutOfStock as error:
             db.session.rollback()
             flash(
@@ -181,6 +190,8 @@ def start():
             return _go_pay(payment)
         summary = carts.summarize(current_cart())
     form.quote.data = summary.quote
+    # The header's cart count, from the lines just read.
+    g.cart_count = summary.count
     return render_template("checkout/start.html", form=form, summary=summary)
 
 

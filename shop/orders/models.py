@@ -170,9 +170,17 @@ class Order(Timestamped, db.Model):
         return status in ALLOWED_TRANSITIONS[self.status]
 
     def set_status(
-        self, new: str, actor: "User | str", note: str = "", code: str = ""
+        self,
+        new: str,
+        actor: "User | str",
+        note: str = "",
+        code: str = "",
+        also: dict | None = None,
     ) -> "OrderEvent":
         """Move the order to `new` and record who did it and why. Flushes.
+
+        `also`: other columns to write with the move, in the same statement and only if the
+        move is made (e.g. paid_at), rather than in an UPDATE of their own.
 
         The move is a compare-and-set in the database (`... WHERE status = :current`), so two
         requests racing (a payment event and the expiry job) can never both move the order.
@@ -187,13 +195,15 @@ class Order(Timestamped, db.Model):
         moved = db.session.execute(
             update(Order)
             .where(Order.id == self.id, Order.status == current)
-            .values(status=new, updated_at=utcnow())
+            .values(status=new, updated_at=utcnow(), **(also or {}))
             .execution_options(synchronize_session=False)
         ).rowcount
         if moved != 1:
             db.session.refresh(self, ["status"])
             raise InvalidTransition(self.status, new)
         set_committed_value(self, "status", new)
+        for column, value in (also or {}).items():
+            set_committed_value(self, column, value)
         return self.record_event(current, new, actor, note, code)
 
     def record_event(

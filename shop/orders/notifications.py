@@ -7,6 +7,7 @@ announce, so a notice exists exactly when its change was committed.
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.accounts.outbox import queue_message, site_link
@@ -14,8 +15,11 @@ from shop.extensions import db
 from shop.money import format_fen
 
 
-def _seller(order) -> User | None:
-    return db.session.get(User, order.shop.owner_id)
+def _seller(order):
+    """The shop owner's address and language (one row, not the whole account and its roles)."""
+    return db.session.execute(
+        select(User.email, User.language).where(User.id == order.shop.owner_id)
+    ).first()
 
 
 def notify_buyer(order, kind: str, subject, body) -> None:

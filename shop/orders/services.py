@@ -125,8 +125,7 @@ def mark_paid(order: Order, actor: User | str) -> bool:
     """
     if order.status != OrderStatus.PENDING_PAYMENT:
         return False
-    order.set_status(OrderStatus.PAID, actor)
-    order.paid_at = utcnow()
+    order.set_status(OrderStatus.PAID, actor, also={"paid_at": utcnow()})
     notifications.order_paid(order)
     signals.order_paid.send(order.shop, order=order)
     return True

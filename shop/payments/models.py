@@ -148,8 +148,13 @@ class Payment(Timestamped, db.Model):
         """True when ALLOWED_TRANSITIONS lets this payment move to `status` now."""
         return status in ALLOWED_TRANSITIONS[self.status]
 
-    def set_status(self, new: str, actor: str, code: str = "") -> "PaymentStatusChange | None":
+    def set_status(
+        self, new: str, actor: str, code: str = "", also: dict | None = None
+    ) -> "PaymentStatusChange | None":
         """Move the payment to `new` and record who did it (an actor kind) and why. Flushes.
+
+        `also`: other columns to write with the move, in the same statement and only if the
+        move is made (e.g. paid_at), rather than in an UPDATE of their own.
 
         Asking for the status it already has does nothing and records nothing (returns None):
         an attempt ending while the payment already waits for the buyer's choice, or a second
@@ -172,7 +177,7 @@ class Payment(Timestamped, db.Model):
         moved = db.session.execute(
             update(Payment)
             .where(Payment.id == self.id, Payment.status == current)
-            .values(status=new, updated_at=utcnow())
+            .values(status=new, updated_at=utcnow(), **(also or {}))
             .execution_options(synchronize_session=False)
         ).rowcount
         if moved != 1:
@@ -181,6 +186,8 @@ class Payment(Timestamped, db.Model):
                 return None
             raise InvalidPaymentTransition(self.status, new)
         set_committed_value(self, "status", new)
+        for column, value in (also or {}).items():
+            set_committed_value(self, column, value)
         # Made with payment=self rather than appended, so the history is not loaded to add to it.
         change = PaymentStatusChange(
             payment=self, from_status=current, to_status=new, actor_kind=actor, code=code

@@ -110,7 +110,7 @@ def page_of_orders(
     if product_ids:
         for product_id, key in db.session.execute(
             select(ProductImage.product_id, ProductImage.key)
-            .where(ProductImage.product_id.in_(product_ids))
+            .where(ProductImage.product_id.in_(product_ids), ProductImage.ready)
             .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
         ):
             covers.setdefault(product_id, key)

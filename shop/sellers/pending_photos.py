@@ -1,6 +1,7 @@
 """Photos uploaded with a listing form that was sent back (a price error, a missing title...).
 
-The photo is processed and stored as soon as it arrives, like on the edit page; the page that
+The photo is verified and its original stored as soon as it arrives, like on the edit page (its
+renditions are made once the listing is saved); the page that
 comes back carries a signed token for it in a hidden field, so the seller never has to choose it
 again. A token names the shop it was uploaded for and expires after a day: another seller's token,
 a forged one or an old one is ignored, never added to a listing.
@@ -14,6 +15,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from products.images import ProcessedImage, thumbnail_name
 from products.models import Shop
 from products.storage import image_store
+from shop.sellers.services import original_of
 
 #: How long a sent-back form may wait before its photos must be chosen again (seconds).
 TOKEN_MAX_AGE = 24 * 60 * 60
@@ -58,7 +60,10 @@ def read_tokens(shop: Shop, tokens: list[str]) -> list[PendingPhoto]:
             owner, name = int(payload["s"]), str(payload.get("n", ""))
         except (BadData, KeyError, TypeError, ValueError):
             continue
-        if owner != shop.id or key in seen or not store.exists(thumbnail_name(key)):
+        if owner != shop.id or key in seen:
+            continue
+        # The original, or the renditions a job made from it for another listing of the photo.
+        if not (store.exists(original_of(key)) or store.exists(thumbnail_name(key))):
             continue
         seen.add(key)
         photos.append(PendingPhoto(key, width, height, name, token))

@@ -10,12 +10,19 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from products import services as catalogue
-from products.images import ProcessedImage, process_image, stored_names
+from products.images import (
+    ProcessedImage,
+    original_name,
+    process_image,
+    stored_names,
+    verify_image,
+)
 from products.models import (
     Product,
     ProductImage,
@@ -27,7 +34,7 @@ from products.models import (
 )
 from products.search import romanize
 from products.storage import image_store
-from shop import signals
+from shop import jobs, signals
 from shop.accounts.models import Role, User
 from shop.extensions import db
 from shop.orders.services import variants_ever_ordered
@@ -419,11 +426,20 @@ def duplicate_listing(product: Product) -> Product:
         # Files are named by content, so the copy shares them instead of storing them twice.
         copy.images.append(
             ProductImage(
-                key=image.key, width=image.width, height=image.height, position=image.position
+                key=image.key,
+                width=image.width,
+                height=image.height,
+                position=image.position,
+                ready=image.ready,
+                failed=image.failed,
             )
         )
     db.session.add(copy)
     db.session.flush()
+    for image in copy.images:
+        if image.state == "processing":
+            # The original's own job sets only its own row: the copy needs one too.
+            jobs.enqueue(RENDITIONS_JOB, image.id)
     return copy
 
 
@@ -543,6 +559,27 @@ def update_stock_and_prices(shop: Shop, changes: dict[int, tuple[int, int]]) -> 
 # --- Photos --------------------------------------------------------------------------------
 
 
+#: The job that makes a photo's renditions from its stored original (shop.jobs runs it).
+RENDITIONS_JOB = "shop.sellers.photo_jobs.make_renditions"
+
+
+def original_of(key: str) -> str:
+    """The private name of the original kept for a photo until its renditions exist."""
+    return original_name(key, current_app.config["SECRET_KEY"])
+
+
+def store_original(data: bytes, max_bytes: int) -> ProcessedImage:
+    """Verify uploaded bytes and keep them, unchanged and private, for the renditions job.
+
+    The quick part of an upload, done in the request so a bad file is refused at once; the
+    returned photo has its key and the size its largest rendition will have, and no files.
+    :raises products.images.ImageRejected: when the bytes are not an acceptable photo.
+    """
+    verified = verify_image(data, max_bytes)
+    image_store().save(original_of(verified.key), data)
+    return verified
+
+
 def store_photo(data: bytes, max_bytes: int) -> ProcessedImage:
     """Verify and process uploaded bytes, and store the renditions under their content key.
 
@@ -558,7 +595,8 @@ def store_photo(data: bytes, max_bytes: int) -> ProcessedImage:
 
 
 def add_photos(product: Product, photos: list[ProcessedImage]) -> list[ProductImage]:
-    """Append processed photos to a listing (the first photo of a listing becomes its cover).
+    """Append stored originals to a listing as processing photos, each with its renditions job
+    (the first photo of a listing becomes its cover). The jobs start after the commit.
 
     :raises TooManyPhotos: when the listing would have more than MAX_PHOTOS.
     """
@@ -569,11 +607,17 @@ def add_photos(product: Product, photos: list[ProcessedImage]) -> list[ProductIm
     added = []
     for photo in photos:
         image = ProductImage(
-            key=photo.key, width=photo.width, height=photo.height, position=len(product.images)
+            key=photo.key,
+            width=photo.width,
+            height=photo.height,
+            position=len(product.images),
+            ready=False,
         )
         product.images.append(image)
         added.append(image)
     db.session.flush()
+    for image in added:
+        jobs.enqueue(RENDITIONS_JOB, image.id)
     signals.listing_changed.send(product.shop, product=product)
     return added
 
@@ -631,7 +675,7 @@ def delete_unused_photo_files(photos: Iterable[tuple[str, int]]) -> int:
         )
         if still_used:
             continue
-        for name in stored_names(key, width):
+        for name in [*stored_names(key, width), original_of(key)]:
             store.delete(name)
         deleted += 1
     return deleted

@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from wtforms import SelectChoice
 
 from products import price_range
 from products import services as catalogue
+from products.addresses import thumbnail_url
 from products.images import ImageRejected, ProcessedImage
 from products.models import Product, ProductStatus, ShopKind
 from shop.accounts.auth import role_required
@@ -81,10 +83,14 @@ def _photo_problem(error: ImageRejected, filename: str) -> tuple[str, int]:
     ), 422
 
 
-def _store_uploads(files: list[FileStorage]) -> tuple[list[ProcessedImage], str | None, int]:
-    """Process and store each uploaded photo: (photos, problem message or None, status).
+def _store_uploads(
+    files: list[FileStorage], store=services.store_original
+) -> tuple[list[ProcessedImage], str | None, int]:
+    """Verify and store each uploaded photo: (photos, problem message or None, status).
 
-    All or nothing: when one photo is refused, those already stored are removed again.
+    A listing's photos are kept as originals for the renditions job (`store_original`); a
+    shop's logo is processed at once (`services.store_photo`). All or nothing: when one photo
+    is refused, those already stored are removed again.
     """
     max_bytes = current_app.config["MAX_IMAGE_BYTES"]
     photos: list[ProcessedImage] = []
@@ -92,7 +98,7 @@ def _store_uploads(files: list[FileStorage]) -> tuple[list[ProcessedImage], str 
         # Read at most one byte more than allowed: enough to know it is too big.
         data = upload.stream.read(max_bytes + 1)
         try:
-            photos.append(services.store_photo(data, max_bytes))
+            photos.append(store(data, max_bytes))
         except ImageRejected as error:
             services.delete_unused_photo_files((photo.key, photo.width) for photo in photos)
             message, status = _photo_problem(error, upload.filename or "")
@@ -151,7 +157,7 @@ def shop():
         problem = None
         logos = _chosen_files(form.logo)
         if logos:
-            photos, problem, status = _store_uploads(logos[:1])
+            photos, problem, status = _store_uploads(logos[:1], services.store_photo)
             logo_key = photos[0].key if photos else None
         if problem:
             form.logo.errors.append(problem)
@@ -763,6 +769,27 @@ def delete_photo(product_id: int, image_id: int):
     return redirect(
         url_for("sellers.edit_product", product_id=product.id, _anchor="listing-photos")
     )
+
+
+@bp.get("/products/<int:product_id>/photos/status")
+@shop_required
+def photo_status(product_id: int):
+    """Each photo's state (processing, ready, failed) as JSON, for the photo editor to follow
+    the renditions job; another seller's listing is a 404."""
+    product = own_product_or_404(product_id)
+    photos = [
+        {
+            "id": image.id,
+            "state": image.state,
+            "thumbnail": thumbnail_url(image.key) if image.ready else None,
+        }
+        for image in sorted(product.images, key=lambda image: image.position)
+    ]
+    response = jsonify(
+        photos=photos, processing=sum(photo["state"] == "processing" for photo in photos)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- CSV -------------------------------------------------------------------------------------

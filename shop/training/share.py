@@ -89,9 +89,9 @@ def product_qr_svg(product_id: int):
 
 def _cover_bytes(product: Product) -> bytes | None:
     """The stored cover photo at its largest width, or None without one."""
-    if not product.images:
+    if not product.ready_images:
         return None
-    cover = product.images[0]
+    cover = product.ready_images[0]
     return image_store().read(rendition_name(cover.key, rendition_widths(cover.width)[-1]))
 
 

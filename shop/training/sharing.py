@@ -44,7 +44,7 @@ def version(product: Product) -> str:
         product.title_zh,
         product.title_en,
         [(variant.id, variant.price_fen) for variant in product.variants],
-        product.images[0].key if product.images else None,
+        product.ready_images[0].key if product.ready_images else None,
         product.shop.name_zh,
         product.shop.name_en,
     )
@@ -60,6 +60,8 @@ def share_links(product: Product) -> dict[str, str | None] | None:
     # then (a page render does not write) there is no preview address to show yet.
     unready = product.shop.is_practice and not product.shop.preview_token
     return {
+        # The cover photo's renditions are still being made: a poster drawn now would lack it.
+        "preparing": bool(product.images) and product.images[0].state == "processing",
         "page": None if unready else product_address(product),
         "poster": url_for("share.poster", product_id=product.id, v=v),
         "qr_png": url_for("share.product_qr_png", product_id=product.id, v=v),

@@ -93,6 +93,8 @@
     document.title = page.title;
     document.body.replaceWith(document.adoptNode(page.body));
     if (changedUrl) { window.history.pushState(null, "", url); }
+    // Scripts of the new body do not run: those that follow it (photo-status.js) start again.
+    document.dispatchEvent(new CustomEvent("page-replaced"));
     var problem = document.querySelector(
       ".has-error input, .has-error select, .has-error textarea, [aria-invalid=\"true\"]"
     );
@@ -134,7 +136,10 @@
     var progress = form.querySelector(".upload-progress");
     var buttons = form.querySelectorAll("button");
     var request = new XMLHttpRequest();
-    var action = form.action || window.location.href;
+    // A button may send the form elsewhere (a failed photo's delete button has its formaction).
+    var submitter = event.submitter;
+    var action = (submitter && submitter.hasAttribute("formaction") && submitter.formAction) ||
+      form.action || window.location.href;
     request.open("POST", action);
     request.upload.addEventListener("progress", function (progressEvent) {
       if (progress && progressEvent.lengthComputable) {
