@@ -44,7 +44,9 @@ def order_conversation(order, message_form: BuyerMessageForm | None = None) -> d
     page makes no other change). A template global (messages.init_app), so the orders package needs no messages.
     """
     thread = services.thread_of(order)
-    if thread is not None and services.mark_read_by_buyer(thread):
+    # A refused message comes back with its form: a refused submission writes nothing, so the
+    # replies are marked read by the next plain view of the page.
+    if message_form is None and thread is not None and services.mark_read_by_buyer(thread):
         db.session.commit()
     return {
         "thread": thread,
